@@ -1,0 +1,41 @@
+/* bouncedb: mail addresses, in one place.
+ *
+ * Reports carry addresses in many spellings: with an address type
+ * ("rfc822; a@b", "utf-8; ..."), in angle brackets, xtext-encoded (RFC 3461
+ * "+2B"), with RFC 6533 \x{...} escapes, with display names.  Everything
+ * that stores or compares an address goes through bdb_address_normalize().
+ */
+#ifndef BOUNCEDB_ADDRESS_H
+#define BOUNCEDB_ADDRESS_H
+
+#include <glib.h>
+#include <bouncedb/version.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+	BDB_ADDRESS_KEEP_LOCAL_CASE = 1 << 0, /* do not lowercase the local part */
+	BDB_ADDRESS_UNICODE_DOMAIN  = 1 << 1, /* keep an IDN domain in UTF-8 */
+} BdbAddressFlags;
+
+/* Turn what a report or a user wrote into one canonical address: strips an
+ * address type, display name, angle brackets and surrounding junk, decodes
+ * xtext and \x{...} escapes, lowercases the domain (and the local part
+ * unless BDB_ADDRESS_KEEP_LOCAL_CASE), and converts an internationalised
+ * domain to its ASCII (A-label) form unless BDB_ADDRESS_UNICODE_DOMAIN.
+ * Returns a newly allocated string (g_free()), or NULL with @error set to
+ * BDB_ERROR_INVALID naming what is wrong. */
+BDB_API char *bdb_address_normalize (const char *text, BdbAddressFlags flags,
+                                     GError **error);
+
+/* The domain part of a normalised address (after the last '@'), or NULL.
+ * Borrowed: points into @address. */
+BDB_API const char *bdb_address_domain (const char *address);
+
+/* Decode RFC 3461 xtext ("+2B" -> "+") in place where the escape is one
+ * xtext requires; other '+' characters are left alone.  Returns @text. */
+BDB_API char *bdb_xtext_decode_inplace (char *text);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,17 @@
+/* bouncedb: bounce reports to a trustworthy suppression list.
+ *
+ * The umbrella header.  Data flows one way through the modules:
+ *   report.h    bytes -> message -> per-recipient records
+ *   classify.h  record -> reason, hard/soft, disposition, scope
+ *   (store and policy headers follow as they land)
+ */
+#ifndef BOUNCEDB_H
+#define BOUNCEDB_H
+
+#include <bouncedb/version.h>
+#include <bouncedb/error.h>
+#include <bouncedb/address.h>
+#include <bouncedb/report.h>
+#include <bouncedb/classify.h>
+
+#endif

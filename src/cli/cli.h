@@ -1,0 +1,62 @@
+/* The bouncedb command line: shared pieces of the subcommands. */
+#ifndef BOUNCEDB_CLI_H
+#define BOUNCEDB_CLI_H
+
+#include <stdio.h>
+#include <sysexits.h>
+#include <json-glib/json-glib.h>
+#include <bouncedb/bouncedb.h>
+
+/* What every subcommand gets: the resolved configuration. */
+typedef struct {
+	const char *command;        /* subcommand name, for messages */
+	char *config_path;          /* the config file read, or NULL */
+	GKeyFile *config;           /* never NULL (empty when there is no file) */
+} BdbCli;
+
+typedef int (*BdbCommandFunc) (BdbCli *cli, int argc, char **argv);
+
+/* ---- exit.c: the one place an error becomes an exit status ---- */
+
+/* sysexits(3) status for a library error. */
+int bdb_exit_code (const GError *error);
+/* Print "bouncedb: CMD: 'what': message" to stderr.  @what may be NULL. */
+void bdb_cli_error (const BdbCli *cli, const char *what, const GError *error);
+void bdb_cli_warn (const BdbCli *cli, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+/* Flush stdout and turn a write error (EPIPE, ENOSPC) into EX_IOERR. */
+int bdb_cli_finish (const BdbCli *cli, int status);
+/* Parse options with a GOptionContext built from @entries; on error print
+ * it with usage and return FALSE.  @summary is the one-line description,
+ * @description the text after the options (examples). */
+gboolean bdb_cli_parse_options (BdbCli *cli, const char *params, const char *summary,
+                                const char *description, GOptionEntry *entries,
+                                int *argc, char ***argv);
+
+/* ---- output.c: safe output of attacker-controlled text ---- */
+
+/* A copy of @s fit for a terminal or a text table: control characters,
+ * ESC and invalid UTF-8 are shown as \xHH escapes, never passed through. */
+char *bdb_cli_safe (const char *s);
+/* Write @node as one line of JSON and a newline. */
+void bdb_cli_print_json (FILE *out, JsonNode *node);
+/* One record (and its verdict) as a JSON object; @file may be NULL. */
+JsonNode *bdb_cli_record_json (const BdbRecord *record, const BdbVerdict *verdict,
+                               const char *file);
+
+/* ---- config.c ---- */
+
+/* Load the configuration: --config FILE, else $BOUNCEDB_CONFIG, else
+ * $XDG_CONFIG_HOME/bouncedb/bouncedb.conf, else /etc/bouncedb.conf.  A
+ * missing default file is not an error; a missing named one is. */
+gboolean bdb_cli_load_config (BdbCli *cli, const char *path, GError **error);
+/* The classification rules: built-in plus [classify] rules_file. */
+BdbRules *bdb_cli_rules (BdbCli *cli, GError **error);
+/* Parse limits from [limits] and [parse] keep_headers into @opts; the
+ * returned strv (free with g_strfreev) backs opts->keep_headers. */
+char **bdb_cli_parse_options_from_config (BdbCli *cli, BdbParseOptions *opts);
+
+/* ---- subcommands ---- */
+int bdb_cmd_parse (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_explain (BdbCli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,135 @@
+/* bouncedb explain: why each recipient of a bounce got its verdict.
+ *
+ * Shows the fields classification read, the rule that decided (its id,
+ * where it is written and its text) and the resulting verdict, so an
+ * operator can answer "why was this address suppressed?" and write an
+ * override rule when bouncedb is wrong.
+ */
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+static void
+line (const char *label, const char *value)
+{
+	if (!value || !*value)
+		return;
+	g_autofree char *safe = bdb_cli_safe (value);
+	printf ("  %-15s %s\n", label, safe);
+}
+
+static void
+explain_record (const BdbRecord *rec, const BdbVerdict *v)
+{
+	const char *status = bdb_record_get (rec, BDB_FIELD_STATUS);
+	const char *dsn = bdb_record_get (rec, BDB_FIELD_DSN_STATUS);
+	g_autofree char *safe_rcpt = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_RECIPIENT));
+
+	printf ("%s\n", safe_rcpt);
+	line ("kind", bdb_record_get (rec, BDB_FIELD_KIND));
+	line ("read by", bdb_record_get (rec, BDB_FIELD_EXTRACTOR));
+	line ("source", bdb_record_get (rec, BDB_FIELD_RECIPIENT_SOURCE));
+	line ("action", bdb_record_get (rec, BDB_FIELD_ACTION));
+	if (status && dsn && strcmp (status, dsn) != 0) {
+		g_autofree char *s = g_strdup_printf ("%s (Status: %s, refined by the diagnostic)", status, dsn);
+		line ("status", s);
+	} else {
+		line ("status", status);
+	}
+	line ("reply code", bdb_record_get (rec, BDB_FIELD_REPLY_CODE));
+	line ("smtp command", bdb_record_get (rec, BDB_FIELD_SMTP_COMMAND));
+	line ("diagnostic", bdb_record_get (rec, BDB_FIELD_DIAGNOSTIC));
+	line ("remote mta", bdb_record_get (rec, BDB_FIELD_REMOTE_MTA));
+	line ("feedback type", bdb_record_get (rec, BDB_FIELD_FEEDBACK_TYPE));
+	if (v->rule) {
+		g_autofree char *by = g_strdup_printf ("rule %s (%s), reading %s", bdb_rule_id (v->rule),
+		                                       bdb_rule_origin (v->rule), bdb_field_name (v->evidence));
+		line ("decided by", by);
+		line ("rule text", bdb_rule_text (v->rule));
+	} else {
+		line ("decided by", "no rule matched: undefined");
+	}
+	g_autofree char *verdict = g_strdup_printf ("reason=%s hard=%s disposition=%s scope=%s",
+	                                            bdb_reason_name (v->reason), v->hard ? "yes" : "no",
+	                                            bdb_disposition_name (v->disposition),
+	                                            bdb_scope_name (v->scope));
+	line ("verdict", verdict);
+}
+
+int
+bdb_cmd_explain (BdbCli *cli, int argc, char **argv)
+{
+	gboolean json = FALSE;
+	GOptionEntry entries[] = {
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines (records with rule and evidence)", NULL },
+		{ NULL },
+	};
+	if (!bdb_cli_parse_options (cli, "FILE... | -",
+	                            "Show, for each recipient, the evidence and the rule that decided its verdict.",
+	                            "Example:\n"
+	                            "  bouncedb explain ~/Maildir/.bounces/cur/1700000000.M1P2.host:2,S\n"
+	                            "\n"
+	                            "To change a verdict, write a rule with the same id in the file named by\n"
+	                            "[classify] rules_file in bouncedb.conf (see bouncedb.conf(5)).",
+	                            entries, &argc, &argv))
+		return EX_USAGE;
+	if (argc < 2) {
+		bdb_cli_warn (cli, "no input; give FILE... or - for standard input");
+		return EX_USAGE;
+	}
+	GError *error = NULL;
+	g_autoptr (BdbRules) rules = bdb_cli_rules (cli, &error);
+	if (!rules) {
+		bdb_cli_error (cli, NULL, error);
+		int code = bdb_exit_code (error);
+		g_error_free (error);
+		return code;
+	}
+	BdbParseOptions opts;
+	char **keep = bdb_cli_parse_options_from_config (cli, &opts);
+	int status = EX_OK;
+	for (int i = 1; i < argc; i++) {
+		const char *path = argv[i];
+		gboolean is_stdin = strcmp (path, "-") == 0;
+		BdbReport *report = is_stdin ? bdb_report_parse_fd (STDIN_FILENO, "-", &opts, &error)
+		                             : bdb_report_parse_file (path, &opts, &error);
+		if (!report) {
+			bdb_cli_error (cli, path, error);
+			if (status == EX_OK)
+				status = bdb_exit_code (error);
+			g_clear_error (&error);
+			continue;
+		}
+		g_autofree char *base = is_stdin ? g_strdup ("-") : g_path_get_basename (path);
+		g_autofree char *safe_path = bdb_cli_safe (path);
+		if (!json)
+			printf ("%s%s:\n", i > 1 ? "\n" : "", safe_path);
+		guint n = bdb_report_n_records (report);
+		if (n == 0 && !json) {
+			const char *problem = bdb_report_problem (report);
+			printf ("  no recipient: %s\n", problem ? problem : "not a bounce report");
+		}
+		for (guint k = 0; k < n; k++) {
+			const BdbRecord *rec = bdb_report_get_record (report, k);
+			BdbVerdict v;
+			bdb_classify (rules, rec, &v);
+			if (json) {
+				JsonNode *node = bdb_cli_record_json (rec, &v, base);
+				if (v.rule) {
+					JsonObject *o = json_node_get_object (node);
+					json_object_set_string_member (o, "rule_origin", bdb_rule_origin (v.rule));
+					json_object_set_string_member (o, "rule_text", bdb_rule_text (v.rule));
+				}
+				bdb_cli_print_json (stdout, node);
+				json_node_unref (node);
+			} else {
+				if (k)
+					printf ("\n");
+				explain_record (rec, &v);
+			}
+		}
+		bdb_report_free (report);
+	}
+	g_strfreev (keep);
+	return bdb_cli_finish (cli, status);
+}

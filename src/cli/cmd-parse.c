@@ -1,0 +1,144 @@
+/* bouncedb parse: read bounce messages, print one record per recipient.
+ *
+ * Nothing is stored: this is the command to see what bouncedb reads in a
+ * message, and what scripts and the conformance kit call.  A file that
+ * cannot be read is reported and the next one is parsed; the exit status
+ * then says that something failed.
+ */
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+typedef struct {
+	gboolean json;
+	gboolean verbose;
+	char **headers;
+} ParseArgs;
+
+static void
+print_table_header (void)
+{
+	printf ("%-22s %-34s %-9s %-8s %-5s %-15s %-5s %s\n", "FILE", "RECIPIENT", "ACTION",
+	        "STATUS", "REPLY", "REASON", "HARD", "DISPOSITION");
+}
+
+static void
+print_table_row (const char *file, const BdbRecord *rec, const BdbVerdict *v)
+{
+	g_autofree char *f = bdb_cli_safe (file);
+	g_autofree char *r = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_RECIPIENT));
+	g_autofree char *a = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_ACTION));
+	g_autofree char *s = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_STATUS));
+	g_autofree char *c = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_REPLY_CODE));
+	printf ("%-22s %-34s %-9s %-8s %-5s %-15s %-5s %s\n", f, r, *a ? a : "-", *s ? s : "-",
+	        *c ? c : "-", bdb_reason_name (v->reason), v->hard ? "yes" : "no",
+	        bdb_disposition_name (v->disposition));
+}
+
+static int
+parse_one (BdbCli *cli, const ParseArgs *args, const BdbRules *rules,
+           const BdbParseOptions *opts, const char *path)
+{
+	GError *error = NULL;
+	BdbReport *report;
+	const char *shown = strcmp (path, "-") == 0 ? "-" : path;
+
+	if (strcmp (path, "-") == 0)
+		report = bdb_report_parse_fd (STDIN_FILENO, "-", opts, &error);
+	else
+		report = bdb_report_parse_file (path, opts, &error);
+	if (!report) {
+		bdb_cli_error (cli, shown, error);
+		int code = bdb_exit_code (error);
+		g_error_free (error);
+		return code;
+	}
+
+	g_autofree char *base = strcmp (path, "-") == 0 ? g_strdup ("-") : g_path_get_basename (path);
+	guint n = bdb_report_n_records (report);
+	if (n == 0 && args->verbose) {
+		const char *problem = bdb_report_problem (report);
+		g_autofree char *safe = bdb_cli_safe (shown);
+		fprintf (stderr, "bouncedb: parse: '%s': %s\n", safe,
+		         problem ? problem : "not a bounce report");
+	}
+	for (guint i = 0; i < n; i++) {
+		const BdbRecord *rec = bdb_report_get_record (report, i);
+		BdbVerdict v;
+		bdb_classify (rules, rec, &v);
+		if (args->json) {
+			JsonNode *node = bdb_cli_record_json (rec, &v, base);
+			JsonObject *obj = json_node_get_object (node);
+			for (char **h = args->headers; h && *h; h++) {
+				const char *val = bdb_report_header (report, *h);
+				if (!json_object_has_member (obj, "headers"))
+					json_object_set_object_member (obj, "headers", json_object_new ());
+				json_object_set_string_member (json_object_get_object_member (obj, "headers"),
+				                               *h, val ? val : "");
+			}
+			bdb_cli_print_json (stdout, node);
+			json_node_unref (node);
+		} else {
+			print_table_row (base, rec, &v);
+		}
+	}
+	bdb_report_free (report);
+	return EX_OK;
+}
+
+int
+bdb_cmd_parse (BdbCli *cli, int argc, char **argv)
+{
+	ParseArgs args = { 0 };
+	GOptionEntry entries[] = {
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &args.json, "Print JSON Lines, one object per recipient", NULL },
+		{ "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &args.headers,
+		  "Also report this header of the original message (repeatable)", "NAME" },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &args.verbose, "Say why a file gave no records", NULL },
+		{ NULL },
+	};
+	if (!bdb_cli_parse_options (cli, "FILE... | -", "Read bounce messages and print one record per recipient.",
+	                            "Each FILE holds one message; '-' reads one from standard input.\n"
+	                            "Nothing is stored.  Files that are not bounces give no records.\n"
+	                            "\n"
+	                            "Examples:\n"
+	                            "  bouncedb parse ~/Maildir/.bounces/new/*\n"
+	                            "  bouncedb parse --json -H X-Campaign-ID - < bounce.eml | jq .reason",
+	                            entries, &argc, &argv))
+		return EX_USAGE;
+	if (argc < 2) {
+		bdb_cli_warn (cli, "no input; give FILE... or - for standard input");
+		return EX_USAGE;
+	}
+
+	GError *error = NULL;
+	g_autoptr (BdbRules) rules = bdb_cli_rules (cli, &error);
+	if (!rules) {
+		bdb_cli_error (cli, NULL, error);
+		int code = bdb_exit_code (error);
+		g_error_free (error);
+		return code;
+	}
+	BdbParseOptions opts;
+	char **keep = bdb_cli_parse_options_from_config (cli, &opts);
+	/* --header names join the configured ones. */
+	g_autoptr (GPtrArray) names = g_ptr_array_new ();
+	for (char **h = keep; h && *h; h++)
+		g_ptr_array_add (names, *h);
+	for (char **h = args.headers; h && *h; h++)
+		g_ptr_array_add (names, *h);
+	g_ptr_array_add (names, NULL);
+	opts.keep_headers = (const char *const *) names->pdata;
+
+	if (!args.json && isatty (STDOUT_FILENO))
+		print_table_header ();
+	int status = EX_OK;
+	for (int i = 1; i < argc; i++) {
+		int rc = parse_one (cli, &args, rules, &opts, argv[i]);
+		if (rc != EX_OK && status == EX_OK)
+			status = rc;
+	}
+	g_strfreev (keep);
+	g_strfreev (args.headers);
+	return bdb_cli_finish (cli, status);
+}

@@ -1,0 +1,100 @@
+/* bouncedb: the command table.
+ *
+ * One static table of subcommands; help is generated from it, names are
+ * matched exactly, and each subcommand parses its own options.  Global
+ * options (--config, --version, --help) come before the subcommand name.
+ */
+#include <locale.h>
+#include <string.h>
+#include "cli.h"
+
+typedef struct {
+	const char *name;
+	BdbCommandFunc run;
+	const char *summary;
+} BdbCommand;
+
+static const BdbCommand commands[] = {
+	{ "parse", bdb_cmd_parse, "read bounce messages and print one record per recipient" },
+	{ "explain", bdb_cmd_explain, "show the evidence and the rule behind each recipient's verdict" },
+};
+
+static void
+usage (FILE *out)
+{
+	fprintf (out,
+	         "Usage: bouncedb [--config FILE] COMMAND [OPTIONS] [ARGS]\n"
+	         "\n"
+	         "Turn a bounce mailbox into a suppression list.\n"
+	         "\n"
+	         "Commands:\n");
+	for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+		fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf (out,
+	         "\n"
+	         "Global options:\n"
+	         "  -c, --config FILE  read FILE instead of the default configuration\n"
+	         "  -V, --version      print the version and exit\n"
+	         "  -h, --help         print this help and exit\n"
+	         "\n"
+	         "Run 'bouncedb COMMAND --help' for a command's options and examples.\n"
+	         "Exit codes follow sysexits(3); see bouncedb(1).\n");
+}
+
+int
+main (int argc, char **argv)
+{
+	setlocale (LC_ALL, "");
+	BdbCli cli = { 0 };
+	const char *config_path = NULL;
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0) {
+			usage (stdout);
+			return bdb_cli_finish (&cli, EX_OK);
+		} else if (strcmp (a, "-V") == 0 || strcmp (a, "--version") == 0) {
+			printf ("bouncedb %s\n", BDB_VERSION_STRING);
+			return bdb_cli_finish (&cli, EX_OK);
+		} else if ((strcmp (a, "-c") == 0 || strcmp (a, "--config") == 0) && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (g_str_has_prefix (a, "--config=")) {
+			config_path = a + strlen ("--config=");
+		} else {
+			fprintf (stderr, "bouncedb: unknown option '%s'\n\n", a);
+			usage (stderr);
+			return EX_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage (stderr);
+		return EX_USAGE;
+	}
+	const char *name = argv[i];
+	const BdbCommand *cmd = NULL;
+	for (gsize k = 0; k < G_N_ELEMENTS (commands); k++)
+		if (strcmp (commands[k].name, name) == 0)
+			cmd = &commands[k];
+	if (strcmp (name, "help") == 0) {
+		usage (stdout);
+		return bdb_cli_finish (&cli, EX_OK);
+	}
+	if (!cmd) {
+		fprintf (stderr, "bouncedb: '%s' is not a command; see 'bouncedb --help'\n", name);
+		return EX_USAGE;
+	}
+	cli.command = cmd->name;
+
+	GError *error = NULL;
+	if (!bdb_cli_load_config (&cli, config_path, &error)) {
+		bdb_cli_error (&cli, cli.config_path ? cli.config_path : config_path, error);
+		int code = error->domain == BDB_ERROR ? bdb_exit_code (error) : EX_CONFIG;
+		g_error_free (error);
+		return code;
+	}
+	int status = cmd->run (&cli, argc - i, argv + i);
+	g_key_file_unref (cli.config);
+	g_free (cli.config_path);
+	return status;
+}

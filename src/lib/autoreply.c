@@ -1,0 +1,85 @@
+/* Auto-replies (RFC 3834 and the vacation notices that predate it).
+ *
+ * An auto-reply proves the recipient's mailbox works, so it must never be
+ * mistaken for a bounce: it becomes one "vacation" record for the address
+ * that answered, which the policy ignores.  Bounces carry
+ * "Auto-Submitted: auto-replied" too (Postfix sets it), so a message from
+ * a mailer daemon or with a bounce's subject is never taken for one.
+ */
+#include <string.h>
+#include "report-private.h"
+
+static const char *const subject_prefixes[] = {
+	"auto:", "automatic reply", "auto reply", "auto-reply", "autoreply",
+	"auto response", "auto-response", "autoresponse", "out of office",
+	"out of the office", "away from", "on vacation", "vacation", "abwesenheit",
+	"automatische antwort", "réponse automatique", "respuesta automática",
+	"risposta automatica", "automatisch antwoord", "自動応答", "自動返信",
+};
+
+static const char *const bounce_subjects[] = {
+	"undeliver", "returned mail", "delivery status", "delivery failure",
+	"failure notice", "mail delivery", "delivery notification", "non remis",
+	"nondeliver", "not delivered", "could not be delivered", "mail system error",
+};
+
+static gboolean
+has_word (const char *haystack_lower, const char *const *needles, gsize n)
+{
+	for (gsize i = 0; i < n; i++)
+		if (strstr (haystack_lower, needles[i]))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+header_is_set (GMimeObject *obj, const char *name)
+{
+	const char *v = g_mime_object_get_header (obj, name);
+	return v && *v && g_ascii_strncasecmp (v, "no", 2) != 0;
+}
+
+gboolean
+bdb_read_autoreply (const BdbMessageView *view, BdbReport *report)
+{
+	GMimeObject *obj = GMIME_OBJECT (view->message);
+	const char *from = report->v[BDB_FIELD_REPORT_FROM];
+	const char *subject = report->v[BDB_FIELD_REPORT_SUBJECT];
+	g_autofree char *subj = g_utf8_strdown (subject ? subject : "", -1);
+
+	if (!from || g_str_has_prefix (from, "mailer-daemon@") || g_str_has_prefix (from, "postmaster@"))
+		return FALSE;
+	if (has_word (subj, bounce_subjects, G_N_ELEMENTS (bounce_subjects)))
+		return FALSE;
+
+	const char *as = g_mime_object_get_header (obj, "Auto-Submitted");
+	const char *prec = g_mime_object_get_header (obj, "Precedence");
+	while (as && g_ascii_isspace (*as))
+		as++;
+	gboolean auto_reply =
+		(as && g_ascii_strncasecmp (as, "auto-replied", 12) == 0) ||
+		header_is_set (obj, "X-Autoreply") || header_is_set (obj, "X-Autorespond") ||
+		header_is_set (obj, "X-Auto-Reply") ||
+		(prec && g_ascii_strncasecmp (prec, "auto_reply", 10) == 0);
+	gboolean auto_subject = FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS (subject_prefixes) && !auto_subject; i++)
+		auto_subject = g_str_has_prefix (subj, subject_prefixes[i]) ||
+		               (strlen (subject_prefixes[i]) > 8 && strstr (subj, subject_prefixes[i]));
+	if (!auto_reply && !auto_subject)
+		return FALSE;
+
+	BdbRecord *rec = bdb_report_add_record (report);
+	if (!rec)
+		return FALSE;
+	bdb_record_set_recipient (rec, from, "from");
+	/* The first line of the notice says why. */
+	if (view->text) {
+		const char *s = view->text->str;
+		while (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t')
+			s++;
+		const char *e = strpbrk (s, "\r\n");
+		bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, s, e ? e - s : -1);
+	}
+	bdb_report_set (report, BDB_FIELD_EXTRACTOR, "rfc3834", -1);
+	return TRUE;
+}

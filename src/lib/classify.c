@@ -1,0 +1,243 @@
+/* Classification: from a record to a verdict.
+ *
+ * The rules (rules.c, rules.txt) pick the reason.  What a reason means
+ * for the store is fixed here, in one table keyed by reason: its usual
+ * disposition and scope.  Two facts of the record then adjust it: the
+ * Action (a delayed message is not a bounce; a delivered one is good
+ * news) and the class of the failure (only a permanent failure kills an
+ * address: "452 4.1.1" is a retry, not a dead mailbox).
+ */
+#include <string.h>
+#include "report-private.h"
+#include "rules-private.h"
+
+typedef struct {
+	const char *name;
+	BdbDisposition disposition;  /* for a permanent failure */
+	BdbScope scope;
+	gboolean dead;               /* the address itself is dead when permanent */
+} ReasonInfo;
+
+static const ReasonInfo reasons[BDB_REASON_COUNT] = {
+	[BDB_REASON_UNDEFINED]       = { "undefined", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
+	[BDB_REASON_USERUNKNOWN]     = { "userunknown", BDB_DISPOSITION_SUPPRESS, BDB_SCOPE_RECIPIENT, TRUE },
+	[BDB_REASON_HOSTUNKNOWN]     = { "hostunknown", BDB_DISPOSITION_SUPPRESS, BDB_SCOPE_DOMAIN, TRUE },
+	[BDB_REASON_HASMOVED]        = { "hasmoved", BDB_DISPOSITION_SUPPRESS, BDB_SCOPE_RECIPIENT, TRUE },
+	[BDB_REASON_MAILBOXFULL]     = { "mailboxfull", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
+	[BDB_REASON_SUSPEND]         = { "suspend", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
+	[BDB_REASON_EXCEEDLIMIT]     = { "exceedlimit", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_MESGTOOBIG]      = { "mesgtoobig", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_FILTERED]        = { "filtered", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
+	[BDB_REASON_REJECTED]        = { "rejected", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_BLOCKED]         = { "blocked", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_SPAMDETECTED]    = { "spamdetected", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_VIRUSDETECTED]   = { "virusdetected", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_POLICYVIOLATION] = { "policyviolation", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_AUTHFAILURE]     = { "authfailure", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_BADREPUTATION]   = { "badreputation", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_REQUIREPTR]      = { "requireptr", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_NOTCOMPLIANTRFC] = { "notcompliantrfc", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_SECURITYERROR]   = { "securityerror", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_NORELAYING]      = { "norelaying", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_NOTACCEPT]       = { "notaccept", BDB_DISPOSITION_SUPPRESS, BDB_SCOPE_DOMAIN, TRUE },
+	[BDB_REASON_NETWORKERROR]    = { "networkerror", BDB_DISPOSITION_SOFT, BDB_SCOPE_DOMAIN, FALSE },
+	[BDB_REASON_SYSTEMERROR]     = { "systemerror", BDB_DISPOSITION_SOFT, BDB_SCOPE_DOMAIN, FALSE },
+	[BDB_REASON_SYSTEMFULL]      = { "systemfull", BDB_DISPOSITION_SOFT, BDB_SCOPE_DOMAIN, FALSE },
+	[BDB_REASON_TOOMANYCONN]     = { "toomanyconn", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_SPEEDING]        = { "speeding", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_EXPIRED]         = { "expired", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
+	[BDB_REASON_MAILERERROR]     = { "mailererror", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
+	[BDB_REASON_CONTENTERROR]    = { "contenterror", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_SYNTAXERROR]     = { "syntaxerror", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
+	[BDB_REASON_ONHOLD]          = { "onhold", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
+	[BDB_REASON_DELIVERED]       = { "delivered", BDB_DISPOSITION_SUCCESS, BDB_SCOPE_RECIPIENT, FALSE },
+	[BDB_REASON_FEEDBACK]        = { "feedback", BDB_DISPOSITION_COMPLAINT, BDB_SCOPE_RECIPIENT, FALSE },
+	[BDB_REASON_VACATION]        = { "vacation", BDB_DISPOSITION_IGNORE, BDB_SCOPE_RECIPIENT, FALSE },
+};
+
+static const char *const disposition_names[BDB_DISPOSITION_COUNT] = {
+	[BDB_DISPOSITION_SUPPRESS] = "suppress",
+	[BDB_DISPOSITION_SOFT] = "soft",
+	[BDB_DISPOSITION_SENDER] = "sender",
+	[BDB_DISPOSITION_COMPLAINT] = "complaint",
+	[BDB_DISPOSITION_SUCCESS] = "success",
+	[BDB_DISPOSITION_DELAY] = "delay",
+	[BDB_DISPOSITION_IGNORE] = "ignore",
+};
+
+static const char *const scope_names[BDB_SCOPE_COUNT] = {
+	[BDB_SCOPE_RECIPIENT] = "recipient",
+	[BDB_SCOPE_DOMAIN] = "domain",
+	[BDB_SCOPE_SENDER] = "sender",
+};
+
+/* RFC 5965 feedback types that are not a complaint by the recipient. */
+static const struct {
+	const char *type;
+	BdbDisposition disposition;
+	BdbScope scope;
+} feedback_types[] = {
+	{ "not-spam", BDB_DISPOSITION_IGNORE, BDB_SCOPE_RECIPIENT },
+	{ "auth-failure", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER },
+	{ "virus", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER },
+};
+
+const char *
+bdb_reason_name (BdbReason reason)
+{
+	return (guint) reason < BDB_REASON_COUNT ? reasons[reason].name : "undefined";
+}
+
+const char *
+bdb_disposition_name (BdbDisposition d)
+{
+	return (guint) d < BDB_DISPOSITION_COUNT ? disposition_names[d] : "soft";
+}
+
+const char *
+bdb_scope_name (BdbScope s)
+{
+	return (guint) s < BDB_SCOPE_COUNT ? scope_names[s] : "recipient";
+}
+
+gboolean
+bdb_reason_from_name (const char *name, BdbReason *reason)
+{
+	for (guint i = 0; i < BDB_REASON_COUNT; i++) {
+		if (g_ascii_strcasecmp (name, reasons[i].name) == 0) {
+			*reason = (BdbReason) i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+gboolean
+bdb_disposition_from_name (const char *name, BdbDisposition *d)
+{
+	for (guint i = 0; i < BDB_DISPOSITION_COUNT; i++) {
+		if (g_ascii_strcasecmp (name, disposition_names[i]) == 0) {
+			*d = (BdbDisposition) i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+gboolean
+bdb_scope_from_name (const char *name, BdbScope *s)
+{
+	for (guint i = 0; i < BDB_SCOPE_COUNT; i++) {
+		if (g_ascii_strcasecmp (name, scope_names[i]) == 0) {
+			*s = (BdbScope) i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static void
+parse_status (const char *s, int out[3])
+{
+	out[0] = out[1] = out[2] = -1;
+	if (!s || !bdb_status_is_valid (s))
+		return;
+	char *end;
+	out[0] = (int) g_ascii_strtoll (s, &end, 10);
+	out[1] = (int) g_ascii_strtoll (end + 1, &end, 10);
+	out[2] = (int) g_ascii_strtoll (end + 1, &end, 10);
+}
+
+/* Lowercase ASCII into @buf, or into a new allocation when it does not
+ * fit; returns what to read and sets *@heap to what to free. */
+static const char *
+lower_into (const char *s, char *buf, gsize size, char **heap)
+{
+	*heap = NULL;
+	if (!s)
+		return "";
+	gsize n = strlen (s);
+	char *out = n < size ? buf : (*heap = g_malloc (n + 1));
+	for (gsize i = 0; i < n; i++)
+		out[i] = g_ascii_tolower (s[i]);
+	out[n] = '\0';
+	return out;
+}
+
+void
+bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdict)
+{
+	const BdbReport *report = bdb_record_report (record);
+	BdbRuleInput in;
+	char text_buf[2048], mta_buf[512], action_buf[32], fb_buf[32];
+	char *text_heap, *mta_heap, *action_heap, *fb_heap;
+
+	in.kind = bdb_report_kind (report);
+	in.action = lower_into (bdb_record_get (record, BDB_FIELD_ACTION), action_buf, sizeof action_buf, &action_heap);
+	parse_status (bdb_record_get (record, BDB_FIELD_STATUS), in.status);
+	const char *reply = bdb_record_get (record, BDB_FIELD_REPLY_CODE);
+	in.reply = reply ? reply : "";
+	const char *cmd = bdb_record_get (record, BDB_FIELD_SMTP_COMMAND);
+	in.command = cmd ? cmd : "";
+	in.feedback = lower_into (bdb_record_get (record, BDB_FIELD_FEEDBACK_TYPE), fb_buf, sizeof fb_buf, &fb_heap);
+	in.text = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC), text_buf, sizeof text_buf, &text_heap);
+
+	/* The remote MTA, and the reporting one after it: some rules are
+	 * about who answered rather than what they said. */
+	const char *remote = bdb_record_get (record, BDB_FIELD_REMOTE_MTA);
+	const char *reporting = bdb_record_get (record, BDB_FIELD_REPORTING_MTA);
+	char both[512];
+	g_snprintf (both, sizeof both, "%s %s", remote ? remote : "", reporting ? reporting : "");
+	in.mta = lower_into (both, mta_buf, sizeof mta_buf, &mta_heap);
+
+	if (in.status[0] > 0)
+		in.klass = in.status[0];
+	else if (*in.reply)
+		in.klass = in.reply[0] - '0';
+	else if (strcmp (in.action, "failed") == 0)
+		in.klass = 5;
+	else if (strcmp (in.action, "delayed") == 0)
+		in.klass = 4;
+	else if (strcmp (in.action, "delivered") == 0 || strcmp (in.action, "relayed") == 0 ||
+	         strcmp (in.action, "expanded") == 0)
+		in.klass = 2;
+	else
+		in.klass = 0;
+
+	const BdbRule *rule = bdb_rules_match (rules, &in);
+	BdbReason reason = rule ? bdb_rule_reason (rule) : BDB_REASON_UNDEFINED;
+	const ReasonInfo *info = &reasons[reason];
+
+	verdict->reason = reason;
+	verdict->rule = rule;
+	verdict->evidence = rule ? bdb_rule_evidence (rule) : BDB_FIELD_ACTION;
+	verdict->scope = info->scope;
+	verdict->disposition = info->disposition;
+	/* Unknown class counts as permanent only when the report says the
+	 * delivery failed (class 5 from the action above). */
+	gboolean permanent = in.klass == 5;
+	verdict->hard = info->dead && permanent;
+
+	if (info->disposition == BDB_DISPOSITION_SUPPRESS && !verdict->hard)
+		verdict->disposition = BDB_DISPOSITION_SOFT;
+	if (reason == BDB_REASON_FEEDBACK) {
+		for (gsize i = 0; i < G_N_ELEMENTS (feedback_types); i++) {
+			if (strcmp (in.feedback, feedback_types[i].type) == 0) {
+				verdict->disposition = feedback_types[i].disposition;
+				verdict->scope = feedback_types[i].scope;
+			}
+		}
+	}
+	if (strcmp (in.action, "delayed") == 0) {
+		verdict->disposition = BDB_DISPOSITION_DELAY;
+		verdict->hard = FALSE;
+	} else if (reason == BDB_REASON_DELIVERED || in.klass == 2) {
+		verdict->disposition = BDB_DISPOSITION_SUCCESS;
+		verdict->hard = FALSE;
+	}
+
+	g_free (text_heap);
+	g_free (mta_heap);
+	g_free (action_heap);
+	g_free (fb_heap);
+}

@@ -1,0 +1,25 @@
+/* The compiled form of classification rules.  Not installed. */
+#ifndef BOUNCEDB_RULES_PRIVATE_H
+#define BOUNCEDB_RULES_PRIVATE_H
+
+#include <bouncedb/classify.h>
+
+/* What a record offers to the rules, computed once per record. */
+typedef struct {
+	BdbKind kind;
+	const char *action;      /* lowercased, "" when absent */
+	int status[3];           /* class, subject, detail; -1 when absent */
+	int klass;               /* 2, 4, 5 from status, reply code or action; 0 unknown */
+	const char *reply;       /* "550" or "" */
+	const char *command;     /* "RCPT" or "" */
+	const char *feedback;    /* feedback type, lowercased, or "" */
+	const char *text;        /* diagnostic, lowercased */
+	const char *mta;         /* remote and reporting MTA, lowercased */
+} BdbRuleInput;
+
+/* The first rule that matches @in, or NULL. */
+const BdbRule *bdb_rules_match (const BdbRules *rules, const BdbRuleInput *in);
+BdbReason bdb_rule_reason (const BdbRule *rule);
+BdbField bdb_rule_evidence (const BdbRule *rule);
+
+#endif
