@@ -16,11 +16,14 @@ G_BEGIN_DECLS
 typedef enum {
 	BDB_ADDRESS_KEEP_LOCAL_CASE = 1 << 0, /* do not lowercase the local part */
 	BDB_ADDRESS_UNICODE_DOMAIN  = 1 << 1, /* keep an IDN domain in UTF-8 */
+	/* Input typed by a person or a list file: only an addr-spec, optionally
+	 * in angle brackets; no type, display name or surrounding prose. */
+	BDB_ADDRESS_STRICT          = 1 << 2,
 } BdbAddressFlags;
 
 /* Turn what a report or a user wrote into one canonical address: strips an
  * address type, display name, angle brackets and surrounding junk, decodes
- * xtext and \x{...} escapes, lowercases the domain (and the local part
+ * xtext and \x{...} escapes (all of this unless BDB_ADDRESS_STRICT), lowercases the domain (and the local part
  * unless BDB_ADDRESS_KEEP_LOCAL_CASE), and converts an internationalised
  * domain to its ASCII (A-label) form unless BDB_ADDRESS_UNICODE_DOMAIN.
  * Returns a newly allocated string (g_free()), or NULL with @error set to

@@ -160,7 +160,7 @@ local_ok (const char *l)
 {
 	gsize n = strlen (l);
 
-	if (n == 0 || n > 64 * 4)  /* 64 octets; UTF-8 local parts may be longer */
+	if (n == 0 || n > 64)  /* RFC 5321 4.5.3.1.1, in octets (RFC 6531 too) */
 		return FALSE;
 	if (l[0] == '"')
 		return n >= 2 && l[n - 1] == '"';
@@ -170,48 +170,12 @@ local_ok (const char *l)
 	return TRUE;
 }
 
-char *
-bdb_address_normalize (const char *text, BdbAddressFlags flags, GError **error)
+/* Validate and canonicalise a bare addr-spec. */
+static char *
+finish (const char *s, BdbAddressFlags flags, GError **error)
 {
-	g_return_val_if_fail (text != NULL, NULL);
-
-	const char *p = text;
-	gboolean utf8_type = FALSE;
-
-	while (g_ascii_isspace (*p))
-		p++;
-	if (g_ascii_strncasecmp (p, "mailto:", 7) == 0)
-		p += 7;
-	/* An address type: "rfc822;", "utf-8;", "x-unknown;" before any '@'. */
-	const char *semi = strchr (p, ';');
-	const char *at = strchr (p, '@');
-	if (semi && (!at || semi < at)) {
-		gboolean token = semi > p;
-		for (const char *q = p; q < semi && token; q++)
-			if (!g_ascii_isalnum (*q) && *q != '-' && *q != '_' && *q != '.')
-				token = FALSE;
-		if (token) {
-			utf8_type = (gsize) (semi - p) == 5 && g_ascii_strncasecmp (p, "utf-8", 5) == 0;
-			p = semi + 1;
-		}
-	}
-
-	g_autofree char *spec = pick_addr_spec (p);
-	g_strstrip (spec);
-	/* Trailing and leading punctuation from prose: "<a@b>.", "(a@b)". */
-	gsize n = strlen (spec);
-	while (n > 0 && is_junk (spec[n - 1]) && !(spec[n - 1] == ']' && strchr (spec, '[')) &&
-	       !(spec[n - 1] == '"' && spec[0] == '"'))
-		spec[--n] = '\0';
-	char *s = spec;
-	while (*s && is_junk (*s) && !(*s == '"' && strchr (s + 1, '"')) && *s != '[')
-		s++;
-
-	g_autofree char *decoded = NULL;
-	if (strchr (s, '+'))
-		bdb_xtext_decode_inplace (s);
-	if (utf8_type || strstr (s, "\\x{"))
-		s = decoded = utf8_escape_decode (s);
+	const char *at;
+	gsize n;
 
 	if (!g_utf8_validate (s, -1, NULL)) {
 		g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID,
@@ -262,6 +226,81 @@ bdb_address_normalize (const char *text, BdbAddressFlags flags, GError **error)
 		local = lower;
 	}
 	return g_strconcat (local, "@", domain, NULL);
+}
+
+static char *
+normalize_strict (const char *text, BdbAddressFlags flags, GError **error)
+{
+	g_autofree char *copy = g_strdup (text);
+	char *s = g_strstrip (copy);
+	gsize n = strlen (s);
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		s[n - 1] = '\0';
+		s++;
+	}
+	if (!*s) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID, "empty address");
+		return NULL;
+	}
+	return finish (s, flags, error);
+}
+
+char *
+bdb_address_normalize (const char *text, BdbAddressFlags flags, GError **error)
+{
+	g_return_val_if_fail (text != NULL, NULL);
+
+	const char *p = text;
+	gboolean utf8_type = FALSE;
+
+	if (flags & BDB_ADDRESS_STRICT)
+		return normalize_strict (text, flags, error);
+	/* Control characters make the whole field suspect: do not dig an
+	 * address out of "a\x1b[31m@b". */
+	for (const char *c = text; *c; c++) {
+		if (((guchar) *c < 0x20 && !g_ascii_isspace (*c)) || *c == 0x7f) {
+			g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID,
+			             "address contains control characters");
+			return NULL;
+		}
+	}
+
+	while (g_ascii_isspace (*p))
+		p++;
+	if (g_ascii_strncasecmp (p, "mailto:", 7) == 0)
+		p += 7;
+	/* An address type: "rfc822;", "utf-8;", "x-unknown;" before any '@'. */
+	const char *semi = strchr (p, ';');
+	const char *at = strchr (p, '@');
+	if (semi && (!at || semi < at)) {
+		gboolean token = semi > p;
+		for (const char *q = p; q < semi && token; q++)
+			if (!g_ascii_isalnum (*q) && *q != '-' && *q != '_' && *q != '.')
+				token = FALSE;
+		if (token) {
+			utf8_type = (gsize) (semi - p) == 5 && g_ascii_strncasecmp (p, "utf-8", 5) == 0;
+			p = semi + 1;
+		}
+	}
+
+	g_autofree char *spec = pick_addr_spec (p);
+	g_strstrip (spec);
+	/* Trailing and leading punctuation from prose: "<a@b>.", "(a@b)". */
+	gsize n = strlen (spec);
+	while (n > 0 && is_junk (spec[n - 1]) && !(spec[n - 1] == ']' && strchr (spec, '[')) &&
+	       !(spec[n - 1] == '"' && spec[0] == '"'))
+		spec[--n] = '\0';
+	char *s = spec;
+	while (*s && is_junk (*s) && !(*s == '"' && strchr (s + 1, '"')) && *s != '[')
+		s++;
+
+	g_autofree char *decoded = NULL;
+	if (strchr (s, '+'))
+		bdb_xtext_decode_inplace (s);
+	if (utf8_type || strstr (s, "\\x{"))
+		s = decoded = utf8_escape_decode (s);
+
+	return finish (s, flags, error);
 }
 
 const char *

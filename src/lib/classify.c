@@ -169,8 +169,8 @@ bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdic
 {
 	const BdbReport *report = bdb_record_report (record);
 	BdbRuleInput in;
-	char text_buf[2048], mta_buf[512], action_buf[32], fb_buf[32];
-	char *text_heap, *mta_heap, *action_heap, *fb_heap;
+	char text_buf[2048], mta_buf[512], action_buf[32], fb_buf[32], dtype_buf[32];
+	char *text_heap, *mta_heap, *action_heap, *fb_heap, *dtype_heap;
 
 	in.kind = bdb_report_kind (report);
 	in.action = lower_into (bdb_record_get (record, BDB_FIELD_ACTION), action_buf, sizeof action_buf, &action_heap);
@@ -180,6 +180,7 @@ bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdic
 	const char *cmd = bdb_record_get (record, BDB_FIELD_SMTP_COMMAND);
 	in.command = cmd ? cmd : "";
 	in.feedback = lower_into (bdb_record_get (record, BDB_FIELD_FEEDBACK_TYPE), fb_buf, sizeof fb_buf, &fb_heap);
+	in.dtype = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC_TYPE), dtype_buf, sizeof dtype_buf, &dtype_heap);
 	in.text = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC), text_buf, sizeof text_buf, &text_heap);
 
 	/* The remote MTA, and the reporting one after it: some rules are
@@ -213,9 +214,12 @@ bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdic
 	verdict->evidence = rule ? bdb_rule_evidence (rule) : BDB_FIELD_ACTION;
 	verdict->scope = info->scope;
 	verdict->disposition = info->disposition;
-	/* Unknown class counts as permanent only when the report says the
-	 * delivery failed (class 5 from the action above). */
-	gboolean permanent = in.klass == 5;
+	/* Dead means permanent: a 5xx, or for "user unknown" an MTA that gave
+	 * up (Action: failed) after retrying it (Postfix with soft_bounce
+	 * sends 450 4.1.1).  A domain must fail permanently: receivers report
+	 * passing DNS trouble as "failed" with 4.x.x after their retries. */
+	gboolean failed = strcmp (in.action, "failed") == 0;
+	gboolean permanent = in.klass == 5 || (failed && reason == BDB_REASON_USERUNKNOWN);
 	verdict->hard = info->dead && permanent;
 
 	if (info->disposition == BDB_DISPOSITION_SUPPRESS && !verdict->hard)
@@ -240,4 +244,5 @@ bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdic
 	g_free (mta_heap);
 	g_free (action_heap);
 	g_free (fb_heap);
+	g_free (dtype_heap);
 }

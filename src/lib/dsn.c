@@ -14,6 +14,7 @@
 #include <bouncedb/address.h>
 #include "fields.h"
 #include "report-private.h"
+#include "text.h"
 
 typedef enum {
 	F_OTHER = 0,
@@ -72,6 +73,10 @@ classify_field (const char *name, BdbField *field)
 typedef struct {
 	const char *v[F_RECIPIENT_OTHER + 1];
 	gboolean has_body;  /* Action, Status or Diagnostic-Code seen */
+	/* ... after a recipient field: the next recipient field opens a new
+	 * block.  Some MTAs write Action and Status first (Sun Messaging
+	 * Server), so a body alone does not end a block. */
+	gboolean body_after_rcpt;
 } Group;
 
 static const char *
@@ -99,6 +104,8 @@ normalise_action (const char *value)
 		{ "failed", "failed" }, { "failure", "failed" }, { "fail", "failed" },
 		{ "delayed", "delayed" }, { "delay", "delayed" },
 		{ "delivered", "delivered" }, { "relayed", "relayed" }, { "expanded", "expanded" },
+		/* Not RFC 3464, seen from SendGrid: the retries ran out. */
+		{ "expired", "failed" },
 	};
 	char buf[32];
 	first_word_lower (value, buf, sizeof buf);
@@ -225,7 +232,7 @@ read_fields (const BdbFieldList *list, BdbReport *report)
 			/* A recipient field opens a new block after a blank line, when
 			 * the current block already has it, or after the block's
 			 * Action/Status: blocks run together without blank lines. */
-			new_group = closed || cur.v[kind] || cur.has_body;
+			new_group = closed || cur.v[kind] || cur.body_after_rcpt;
 		else
 			/* After a blank line, a lone Action/Status continues the block
 			 * before it unless that block already has the field. */
@@ -239,11 +246,35 @@ read_fields (const BdbFieldList *list, BdbReport *report)
 		closed = FALSE;
 		if (!cur.v[kind])
 			cur.v[kind] = f->value;
-		if (kind == F_ACTION || kind == F_STATUS || kind == F_DIAGNOSTIC)
+		if (kind == F_ACTION || kind == F_STATUS || kind == F_DIAGNOSTIC) {
 			cur.has_body = TRUE;
+			cur.body_after_rcpt = cur.v[F_FINAL_RECIPIENT] || cur.v[F_ORIGINAL_RECIPIENT];
+		}
 	}
 	if (in_group)
 		emit_group (&cur, report);
+}
+
+/* The human-readable part's words about each recipient become its
+ * context (the SMTP command is often only there: Postfix's "(in reply to
+ * RCPT TO command)"), and the diagnostic of a record that has none
+ * ("postmaster@example.com: Domain does not exist": OpenSMTPD, Gmail and
+ * others say there what the status part leaves out). */
+static void
+fill_from_text (const char *text, BdbReport *report)
+{
+	for (guint i = 0; i < report->records->len; i++) {
+		BdbRecord *rec = report->records->pdata[i];
+		const char *rcpt = rec->v[BDB_FIELD_RECIPIENT];
+		if (!rcpt)
+			continue;
+		g_autofree char *para = bdb_text_paragraph_with (text, rcpt, 1024);
+		if (!para)
+			continue;
+		rec->context = bdb_report_intern (report, para, -1);
+		if (!rec->v[BDB_FIELD_DIAGNOSTIC])
+			bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, para, -1);
+	}
 }
 
 /* The delivery-status block pasted into the text: a line that starts a
@@ -291,6 +322,8 @@ bdb_read_delivery_status (const BdbMessageView *view, BdbReport *report)
 	read_fields (list, report);
 	if (report->records->len == 0)
 		return FALSE;
+	if (view->text)
+		fill_from_text (view->text->str, report);
 	bdb_report_set (report, BDB_FIELD_EXTRACTOR, extractor, -1);
 	return TRUE;
 }

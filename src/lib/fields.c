@@ -116,9 +116,19 @@ bdb_field_untype (const char *value, char type_out[32])
 		type_out[0] = '\0';
 	if (!semi)
 		return value;
-	for (const char *q = value; q < semi; q++)
-		if (!g_ascii_isalnum (*q) && *q != '-' && *q != '_' && *q != '.' && *q != ' ')
-			return value;
+	/* One token, spaces around it allowed: "dns; x", "RFC822 ;x". */
+	const char *q = value;
+	while (q < semi && *q == ' ')
+		q++;
+	const char *tok = q;
+	while (q < semi && (g_ascii_isalnum (*q) || *q == '-' || *q == '_' || *q == '.'))
+		q++;
+	if (q == tok)
+		return value;
+	while (q < semi && *q == ' ')
+		q++;
+	if (q != semi)
+		return value;
 	if (type_out) {
 		gsize n = MIN ((gsize) (semi - value), 31);
 		memcpy (type_out, value, n);

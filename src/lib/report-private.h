@@ -10,6 +10,9 @@
 struct _BdbRecord {
 	const char *v[BDB_FIELD_COUNT];  /* interned in the report; NULL = absent */
 	BdbReport *report;
+	/* What the human-readable part says about this recipient (interned):
+	 * read for what the status part leaves out, never output. */
+	const char *context;
 };
 
 struct _BdbReport {
@@ -65,6 +68,8 @@ void bdb_report_finish_records (BdbReport *report);
 /* Finders over diagnostic text, shared with the text extractors.  They
  * write into caller buffers (no allocation). */
 gboolean bdb_find_enhanced_code (const char *text, char out[16]);
+/* The SMTP command a text says failed ("RCPT"), or NULL.  Static. */
+const char *bdb_find_smtp_command (const char *text);
 gboolean bdb_find_reply_code (const char *text, char out[4]);
 gboolean bdb_status_is_valid (const char *code);
 

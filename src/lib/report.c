@@ -244,201 +244,6 @@ bdb_report_drop_empty_records (BdbReport *report)
 	}
 }
 
-/* ---- finders over diagnostic text -------------------------------------- */
-
-gboolean
-bdb_status_is_valid (const char *code)
-{
-	/* class "." subject "." detail; class 2, 4 or 5; 1-3 digits each. */
-	if (!code || (code[0] != '2' && code[0] != '4' && code[0] != '5') || code[1] != '.')
-		return FALSE;
-	const char *p = code + 2;
-	for (int part = 0; part < 2; part++) {
-		int digits = 0;
-		while (g_ascii_isdigit (*p) && digits < 4) {
-			p++;
-			digits++;
-		}
-		if (digits == 0 || digits > 3)
-			return FALSE;
-		if (part == 0) {
-			if (*p != '.')
-				return FALSE;
-			p++;
-		}
-	}
-	return *p == '\0';
-}
-
-/* The enhanced code starting at @p, when @p starts one that is not part
- * of a longer dotted number (an IP address, a version). */
-static gsize
-enhanced_code_at (const char *start, const char *p)
-{
-	if (p > start && (g_ascii_isdigit (p[-1]) || p[-1] == '.'))
-		return 0;
-	if ((*p != '2' && *p != '4' && *p != '5') || p[1] != '.')
-		return 0;
-	const char *q = p + 2;
-	for (int part = 0; part < 2; part++) {
-		int digits = 0;
-		while (g_ascii_isdigit (*q)) {
-			q++;
-			digits++;
-		}
-		if (digits == 0 || digits > 3)
-			return 0;
-		if (part == 0) {
-			if (*q != '.')
-				return 0;
-			q++;
-		}
-	}
-	if (*q == '.' && g_ascii_isdigit (q[1]))
-		return 0;
-	if (g_ascii_isalnum (*q))
-		return 0;
-	return (gsize) (q - p);
-}
-
-gboolean
-bdb_find_enhanced_code (const char *text, char out[16])
-{
-	if (!text)
-		return FALSE;
-	for (const char *p = text; *p; p++) {
-		gsize n = enhanced_code_at (text, p);
-		if (n && n < 16) {
-			memcpy (out, p, n);
-			out[n] = '\0';
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
-static gboolean
-plausible_reply (const char *p)
-{
-	/* 2xx, 4xx and 5xx replies whose second digit RFC 5321 defines. */
-	return (p[0] == '2' || p[0] == '4' || p[0] == '5') && p[1] >= '0' && p[1] <= '5' &&
-	       g_ascii_isdigit (p[2]);
-}
-
-static gboolean
-reply_code_at (const char *start, const char *p)
-{
-	if (p > start && (g_ascii_isalnum (p[-1]) || p[-1] == '.' || p[-1] == '-' ||
-	                  p[-1] == '/' || p[-1] == ':' || p[-1] == '+'))
-		return FALSE;
-	if (!plausible_reply (p))
-		return FALSE;
-	char c = p[3];
-	return c == ' ' || c == '-' || c == '\0' || c == '\t' || c == ',' || c == ')' ||
-	       c == '"' || c == '\'' || c == ']' || (c == '.' && !g_ascii_isdigit (p[4]));
-}
-
-gboolean
-bdb_find_reply_code (const char *text, char out[4])
-{
-	if (!text)
-		return FALSE;
-	const char *first = NULL;
-	for (const char *p = text; *p; p++) {
-		if (!reply_code_at (text, p))
-			continue;
-		/* Best evidence: a reply code that an enhanced code follows, and
-		 * whose class agrees with it ("550 5.1.1", "421-4.7.0"). */
-		const char *q = p + 3;
-		if (*q == ' ' || *q == '-')
-			q++;
-		char code[16];
-		if (enhanced_code_at (text, q) && bdb_find_enhanced_code (q, code) && code[0] == p[0]) {
-			memcpy (out, p, 3);
-			out[3] = '\0';
-			return TRUE;
-		}
-		if (!first && (p == text || p[3] == ' ' || p[3] == '-'))
-			first = p;
-	}
-	if (!first)
-		return FALSE;
-	memcpy (out, first, 3);
-	out[3] = '\0';
-	return TRUE;
-}
-
-/* The SMTP command a diagnostic says failed, in Sisimai's vocabulary. */
-static const char *
-find_smtp_command (const char *text)
-{
-	static const struct {
-		const char *needle;
-		const char *command;
-	} table[] = {
-		{ "rcpt to", "RCPT" },
-		{ "mail from", "MAIL" },
-		{ "end of data", "DATA" },
-		{ "after data", "DATA" },
-		{ "to data command", "DATA" },
-		{ "data command", "DATA" },
-		{ "after ehlo", "EHLO" },
-		{ "to ehlo", "EHLO" },
-		{ "after helo", "HELO" },
-		{ "to helo", "HELO" },
-		{ "after quit", "QUIT" },
-	};
-	if (!text)
-		return NULL;
-	char buf[1024];
-	gsize n = MIN (strlen (text), sizeof buf - 1);
-	for (gsize i = 0; i < n; i++)
-		buf[i] = g_ascii_tolower (text[i]);
-	buf[n] = '\0';
-	for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
-		if (strstr (buf, table[i].needle))
-			return table[i].command;
-	return NULL;
-}
-
-/* Status of a record: the Status field, refined by the enhanced code in
- * the remote server's reply.  The reply is the more direct evidence: the
- * reporting MTA often summarises it as x.0.0 or guesses a detail. */
-static void
-finish_record (BdbRecord *rec)
-{
-	const char *ds = rec->v[BDB_FIELD_DSN_STATUS];
-	const char *diag = rec->v[BDB_FIELD_DIAGNOSTIC];
-	char dc[16], reply[4];
-	gboolean have_dc = bdb_find_enhanced_code (diag, dc);
-	gboolean ds_ok = bdb_status_is_valid (ds);
-	const char *status = ds_ok ? ds : NULL;
-
-	if (have_dc) {
-		gboolean dc_generic = g_str_has_suffix (dc, ".0.0");
-		if (!status)
-			status = dc;
-		else if (!dc_generic && dc[0] == status[0] && strcmp (dc, status) != 0)
-			status = dc;
-	}
-	if (status && status != rec->v[BDB_FIELD_STATUS])
-		bdb_record_set (rec, BDB_FIELD_STATUS, status, -1);
-	if (!rec->v[BDB_FIELD_REPLY_CODE] && bdb_find_reply_code (diag, reply))
-		bdb_record_set (rec, BDB_FIELD_REPLY_CODE, reply, -1);
-	if (!rec->v[BDB_FIELD_SMTP_COMMAND]) {
-		const char *cmd = find_smtp_command (diag);
-		if (cmd)
-			bdb_record_set (rec, BDB_FIELD_SMTP_COMMAND, cmd, -1);
-	}
-}
-
-void
-bdb_report_finish_records (BdbReport *report)
-{
-	for (guint i = 0; i < report->records->len; i++)
-		finish_record (report->records->pdata[i]);
-}
-
 /* ---- MIME walking ------------------------------------------------------ */
 
 GByteArray *
@@ -483,6 +288,7 @@ bdb_part_content (GMimeObject *part, gsize limit)
 typedef struct {
 	BdbMessageView view;
 	GPtrArray *text_parts;   /* GMimeObject *, borrowed from the message */
+	GString *orphan_text;    /* body text of multiparts without parts */
 	GError *error;
 } Walk;
 
@@ -520,6 +326,13 @@ walk (Walk *w, GMimeObject *obj, guint depth, gboolean in_report, guint index)
 			w->view.report_type = g_mime_content_type_get_parameter (ct, "report-type");
 		}
 		int n = g_mime_multipart_get_count (GMIME_MULTIPART (obj));
+		if (n == 0) {
+			/* The boundary never occurs (misquoted, or a typo in the
+			 * header): GMime keeps the whole body as the prologue. */
+			const char *pro = g_mime_multipart_get_prologue (GMIME_MULTIPART (obj));
+			if (pro && w->orphan_text->len < TEXT_LIMIT)
+				g_string_append (w->orphan_text, pro);
+		}
 		for (int i = 0; i < n; i++)
 			walk (w, g_mime_multipart_get_part (GMIME_MULTIPART (obj), i), depth + 1,
 			      report, (guint) i);
@@ -618,6 +431,11 @@ collect_text (Walk *w)
 			g_string_append_c (text, '\n');
 		g_string_append_len (text, s, (gssize) MIN (strlen (s), TEXT_LIMIT));
 		g_free (s);
+	}
+	if (w->orphan_text->len) {
+		if (text->len)
+			g_string_append_c (text, '\n');
+		g_string_append_len (text, w->orphan_text->str, (gssize) w->orphan_text->len);
 	}
 	if (!g_utf8_validate (text->str, (gssize) text->len, NULL)) {
 		char *valid = g_utf8_make_valid (text->str, (gssize) text->len);
@@ -820,17 +638,20 @@ parse_stream (GMimeStream *stream, const char *data, gsize len,
 	w.view.message = msg;
 	w.view.opts = &opts;
 	w.text_parts = g_ptr_array_new ();
+	w.orphan_text = g_string_new (NULL);
 	GMimeObject *top = g_mime_message_get_mime_part (msg);
 	if (top)
 		walk (&w, top, 0, FALSE, 0);
 	if (w.error) {
 		g_propagate_error (error, w.error);
 		g_ptr_array_unref (w.text_parts);
+		g_string_free (w.orphan_text, TRUE);
 		g_object_unref (msg);
 		bdb_report_free (report);
 		return NULL;
 	}
 	collect_text (&w);
+	g_string_free (w.orphan_text, TRUE);
 	read_original (&w.view, report);
 
 	if (bdb_read_delivery_status (&w.view, report))

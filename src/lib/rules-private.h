@@ -13,6 +13,7 @@ typedef struct {
 	const char *reply;       /* "550" or "" */
 	const char *command;     /* "RCPT" or "" */
 	const char *feedback;    /* feedback type, lowercased, or "" */
+	const char *dtype;       /* diagnostic type ("x-unix"), lowercased, or "" */
 	const char *text;        /* diagnostic, lowercased */
 	const char *mta;         /* remote and reporting MTA, lowercased */
 } BdbRuleInput;

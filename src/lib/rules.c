@@ -15,7 +15,7 @@ extern const char bdb_rules_builtin_text[];
 extern const size_t bdb_rules_builtin_len;
 
 typedef enum {
-	C_KIND, C_ACTION, C_STATUS, C_CLASS, C_REPLY, C_COMMAND, C_FEEDBACK,
+	C_KIND, C_ACTION, C_STATUS, C_CLASS, C_REPLY, C_COMMAND, C_FEEDBACK, C_DTYPE,
 	C_TEXT, C_MTA,
 } CondType;
 
@@ -32,6 +32,7 @@ static const struct {
 	{ "reply", C_REPLY, FALSE, BDB_FIELD_REPLY_CODE },
 	{ "command", C_COMMAND, FALSE, BDB_FIELD_SMTP_COMMAND },
 	{ "feedback", C_FEEDBACK, FALSE, BDB_FIELD_FEEDBACK_TYPE },
+	{ "dtype", C_DTYPE, FALSE, BDB_FIELD_DIAGNOSTIC_TYPE },
 	{ "text", C_TEXT, TRUE, BDB_FIELD_DIAGNOSTIC },
 	{ "mta", C_MTA, TRUE, BDB_FIELD_REMOTE_MTA },
 };
@@ -57,9 +58,25 @@ struct _BdbRule {
 	guint n_conds;
 };
 
+/* A named list of literals and regular expressions ("define NAME ..."),
+ * usable as text~@NAME in any later rule, in this file or a user's. */
+typedef struct {
+	GPtrArray *literals;  /* char *, lowercased */
+	GPtrArray *regexes;   /* GRegex * */
+} Define;
+
 struct _BdbRules {
-	GPtrArray *rules;   /* BdbRule *, in evaluation order */
+	GPtrArray *rules;     /* BdbRule *, in evaluation order */
+	GHashTable *defines;  /* name -> Define * */
 };
+
+static void
+define_free (Define *d)
+{
+	g_ptr_array_unref (d->literals);
+	g_ptr_array_unref (d->regexes);
+	g_free (d);
+}
 
 static void
 cond_clear (Cond *c)
@@ -94,6 +111,7 @@ typedef struct {
 	const char *origin;
 	guint line;
 	GError **error;
+	GHashTable *defines;  /* visible defines: name -> Define * */
 } Lexer;
 
 static gboolean G_GNUC_PRINTF (2, 3)
@@ -147,6 +165,64 @@ read_delimited (Lexer *lx, const char **p, char delim, GString *out)
 }
 
 static gboolean
+read_name (const char **p, GString *out)
+{
+	while (g_ascii_isalnum (**p) || **p == '-' || **p == '_' || **p == '.')
+		g_string_append_c (out, *(*p)++);
+	return out->len > 0;
+}
+
+/* "lit", /re/ or @NAME, separated by commas, into @values (lowercased
+ * literals, owned strings) and @regexes (references). */
+static gboolean
+read_text_list (Lexer *lx, const char **p, GPtrArray *values, GPtrArray *regexes)
+{
+	for (;;) {
+		g_autoptr (GString) lit = g_string_new (NULL);
+		if (**p == '"') {
+			if (!read_delimited (lx, p, '"', lit))
+				return FALSE;
+			if (lit->len == 0)
+				return fail (lx, "empty string");
+			g_ptr_array_add (values, g_utf8_strdown (lit->str, -1));
+		} else if (**p == '/') {
+			if (!read_delimited (lx, p, '/', lit))
+				return FALSE;
+			GError *rx_error = NULL;
+			GRegex *rx = g_regex_new (lit->str, G_REGEX_CASELESS | G_REGEX_OPTIMIZE,
+			                          G_REGEX_MATCH_NOTEMPTY, &rx_error);
+			if (!rx) {
+				fail (lx, "bad regular expression /%s/: %s", lit->str, rx_error->message);
+				g_error_free (rx_error);
+				return FALSE;
+			}
+			g_ptr_array_add (regexes, rx);
+		} else if (**p == '@') {
+			(*p)++;
+			if (!read_name (p, lit))
+				return fail (lx, "'@' must be followed by a define's name");
+			Define *d = g_hash_table_lookup (lx->defines, lit->str);
+			if (!d)
+				return fail (lx, "no define named '%s' (defines come before their use)", lit->str);
+			for (guint i = 0; i < d->literals->len; i++)
+				g_ptr_array_add (values, g_strdup (d->literals->pdata[i]));
+			for (guint i = 0; i < d->regexes->len; i++)
+				g_ptr_array_add (regexes, g_regex_ref (d->regexes->pdata[i]));
+		} else {
+			return fail (lx, "expected \"text\", /regex/ or @name");
+		}
+		const char *q = *p;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q != ',')
+			return TRUE;
+		*p = q + 1;
+		while (**p == ' ' || **p == '\t')
+			(*p)++;
+	}
+}
+
+static gboolean
 parse_status_pattern (const char *w, int out[3])
 {
 	char **parts = g_strsplit (w, ".", -1);
@@ -186,40 +262,15 @@ parse_condition (Lexer *lx, const char **p, Cond *c, BdbField *evidence)
 	c->type = cond_names[k].type;
 	*evidence = cond_names[k].evidence;
 
-	g_autoptr (GPtrArray) values = g_ptr_array_new ();
-	g_autoptr (GPtrArray) regexes = g_ptr_array_new ();
+	g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GPtrArray) regexes = g_ptr_array_new_with_free_func ((GDestroyNotify) g_regex_unref);
 
 	if (cond_names[k].text_op) {
 		if (**p != '~')
 			return fail (lx, "'%s' takes ~\"text\" or ~/regex/", name);
 		(*p)++;
-		for (;;) {
-			g_autoptr (GString) lit = g_string_new (NULL);
-			if (**p == '"') {
-				if (!read_delimited (lx, p, '"', lit))
-					return FALSE;
-				if (lit->len == 0)
-					return fail (lx, "empty string");
-				g_ptr_array_add (values, g_utf8_strdown (lit->str, -1));
-			} else if (**p == '/') {
-				if (!read_delimited (lx, p, '/', lit))
-					return FALSE;
-				GError *rx_error = NULL;
-				GRegex *rx = g_regex_new (lit->str, G_REGEX_CASELESS | G_REGEX_OPTIMIZE,
-				                          G_REGEX_MATCH_NOTEMPTY, &rx_error);
-				if (!rx) {
-					fail (lx, "bad regular expression /%s/: %s", lit->str, rx_error->message);
-					g_error_free (rx_error);
-					return FALSE;
-				}
-				g_ptr_array_add (regexes, rx);
-			} else {
-				return fail (lx, "'%s~' must be followed by \"text\" or /regex/", name);
-			}
-			if (**p != ',')
-				break;
-			(*p)++;
-		}
+		if (!read_text_list (lx, p, values, regexes))
+			return FALSE;
 	} else {
 		if (**p != '=')
 			return fail (lx, "'%s' takes =value[,value...]", name);
@@ -250,10 +301,12 @@ parse_condition (Lexer *lx, const char **p, Cond *c, BdbField *evidence)
 		g_strfreev (words);
 	}
 	if (values->len) {
+		g_ptr_array_set_free_func (values, NULL);
 		g_ptr_array_add (values, NULL);
 		c->values = (char **) g_ptr_array_steal (values, NULL);
 	}
 	if (regexes->len) {
+		g_ptr_array_set_free_func (regexes, NULL);
 		g_ptr_array_add (regexes, NULL);
 		c->regexes = (GRegex **) g_ptr_array_steal (regexes, NULL);
 	}
@@ -337,44 +390,115 @@ valid_id (const char *id)
 	return TRUE;
 }
 
+/* "define NAME list": a named list for text~@NAME. */
+static gboolean
+parse_define (Lexer *lx, const char *p, GPtrArray *added)
+{
+	skip_space (&p);
+	g_autoptr (GString) name = g_string_new (NULL);
+	if (!read_name (&p, name))
+		return fail (lx, "define needs a name");
+	if (g_hash_table_contains (lx->defines, name->str))
+		return fail (lx, "define '%s' given twice", name->str);
+	skip_space (&p);
+	Define *d = g_new0 (Define, 1);
+	d->literals = g_ptr_array_new_with_free_func (g_free);
+	d->regexes = g_ptr_array_new_with_free_func ((GDestroyNotify) g_regex_unref);
+	if (!read_text_list (lx, &p, d->literals, d->regexes)) {
+		define_free (d);
+		return FALSE;
+	}
+	skip_space (&p);
+	if (*p && *p != '#') {
+		define_free (d);
+		return fail (lx, "unexpected '%c' in define '%s'", *p, name->str);
+	}
+	g_hash_table_insert (lx->defines, g_strdup (name->str), d);
+	g_ptr_array_add (added, g_strdup (name->str));
+	return TRUE;
+}
+
+/* On error, forget the defines a text added. */
+static void
+drop_defines (BdbRules *rules, GPtrArray *names)
+{
+	for (guint i = 0; i < names->len; i++)
+		g_hash_table_remove (rules->defines, names->pdata[i]);
+}
+
 gboolean
 bdb_rules_add_text (BdbRules *rules, const char *origin, const char *text, gssize len,
                     GError **error)
 {
-	Lexer lx = { NULL, origin, 0, error };
+	Lexer lx = { NULL, origin, 0, error, rules->defines };
 	g_autofree char *copy = g_strndup (text, len < 0 ? strlen (text) : (gsize) len);
 	g_autoptr (GPtrArray) added = g_ptr_array_new_with_free_func ((GDestroyNotify) rule_free);
 	g_autoptr (GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+	/* Defines of this text, visible from their line on; kept only when the
+	 * whole text reads. */
+	g_autoptr (GPtrArray) added_defines = g_ptr_array_new_with_free_func (g_free);
 
+	guint next_line = 1;
 	for (char *line = copy, *next; line; line = next) {
 		next = strchr (line, '\n');
 		if (next)
 			*next++ = '\0';
-		lx.line++;
-		gsize n = strlen (line);
-		if (n && line[n - 1] == '\r')
-			line[n - 1] = '\0';
-		const char *p = line;
+		lx.line = next_line++;
+		g_autoptr (GString) joined = g_string_new (line);
+		/* Indented lines continue the line before them: long lists. */
+		for (;;) {
+			while (joined->len && g_ascii_isspace (joined->str[joined->len - 1]))
+				g_string_truncate (joined, joined->len - 1);
+			const char *peek = next;
+			if (peek)
+				skip_space (&peek);
+			if (!next || (next[0] != ' ' && next[0] != '\t') || !*peek || *peek == '#' ||
+			    *peek == '\r' || *peek == '\n')
+				break;
+			char *cont = next;
+			next = strchr (cont, '\n');
+			if (next)
+				*next++ = '\0';
+			next_line++;
+			const char *c = cont;
+			skip_space (&c);
+			if (joined->str[joined->len - 1] != ',')
+				g_string_append_c (joined, ' ');
+			g_string_append (joined, c);
+		}
+		const char *p = joined->str;
 		skip_space (&p);
 		if (!*p || *p == '#')
 			continue;
-		BdbRule *rule = parse_rule (&lx, line);
-		if (!rule)
+		if (g_str_has_prefix (p, "define") && g_ascii_isspace (p[6])) {
+			if (!parse_define (&lx, p + 6, added_defines)) {
+				drop_defines (rules, added_defines);
+				return FALSE;
+			}
+			continue;
+		}
+		BdbRule *rule = parse_rule (&lx, joined->str);
+		if (!rule) {
+			drop_defines (rules, added_defines);
 			return FALSE;
+		}
 		if (!valid_id (rule->id)) {
 			fail (&lx, "bad rule id '%s' (letters, digits, '-', '_', '.')", rule->id);
 			rule_free (rule);
+			drop_defines (rules, added_defines);
 			return FALSE;
 		}
 		if (g_hash_table_contains (ids, rule->id)) {
 			fail (&lx, "rule id '%s' used twice", rule->id);
 			rule_free (rule);
+			drop_defines (rules, added_defines);
 			return FALSE;
 		}
 		g_hash_table_add (ids, rule->id);
 		g_ptr_array_add (added, rule);
 	}
 
+	g_ptr_array_set_size (added_defines, 0);
 	/* New rules go first; an existing rule with the same id is replaced. */
 	for (guint i = rules->rules->len; i-- > 0;) {
 		BdbRule *old = rules->rules->pdata[i];
@@ -392,6 +516,8 @@ bdb_rules_new (GError **error)
 {
 	BdbRules *rules = g_new0 (BdbRules, 1);
 	rules->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rule_free);
+	rules->defines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+	                                        (GDestroyNotify) define_free);
 	if (!bdb_rules_add_text (rules, "builtin", bdb_rules_builtin_text,
 	                         (gssize) bdb_rules_builtin_len, error)) {
 		bdb_rules_free (rules);
@@ -422,6 +548,7 @@ bdb_rules_free (BdbRules *rules)
 	if (!rules)
 		return;
 	g_ptr_array_unref (rules->rules);
+	g_hash_table_unref (rules->defines);
 	g_free (rules);
 }
 
@@ -514,6 +641,8 @@ cond_holds (const Cond *c, const BdbRuleInput *in)
 		return *in->command && word_in (c->values, in->command);
 	case C_FEEDBACK:
 		return word_in (c->values, in->feedback);
+	case C_DTYPE:
+		return word_in (c->values, in->dtype);
 	case C_TEXT:
 		return *in->text && text_matches (c, in->text);
 	case C_MTA:

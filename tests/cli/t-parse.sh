@@ -1,0 +1,120 @@
+#!/bin/sh
+# bouncedb parse / explain: output formats, errors naming the file, exit codes.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$TMP/bounce.eml" <<'MSG'
+From: MAILER-DAEMON@mx.example.net (Mail Delivery System)
+To: news@example.org
+Subject: Undelivered Mail Returned to Sender
+Date: Mon, 2 Nov 2026 10:00:00 +0000
+Message-ID: <dsn-42@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="XX"
+
+--XX
+Content-Type: text/plain
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+--XX
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+X-Postfix-Queue-ID: 4ABC
+
+Final-Recipient: rfc822; Gone@Example.COM
+Original-Recipient: rfc822;gone@example.com
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mx.example.com
+Diagnostic-Code: smtp; 550 5.1.1 <gone@example.com>: Recipient address rejected:
+    User unknown in local recipient table
+
+--XX
+Content-Type: text/rfc822-headers
+
+From: News <news@example.org>
+To: gone@example.com
+Subject: Our November issue
+Message-ID: <issue-11@example.org>
+X-Campaign-ID: nov-2026
+
+--XX--
+MSG
+
+cat >"$TMP/plain.eml" <<'MSG'
+From: Alice <alice@example.com>
+To: bob@example.org
+Subject: Lunch?
+Message-ID: <lunch@example.com>
+
+Are you free on Tuesday?
+MSG
+
+# JSON Lines with the contract's fields.
+expect_status 0 "parse --json" -- "$BOUNCEDB" parse --json -H X-Campaign-ID "$TMP/bounce.eml"
+cp "$TMP/out" "$TMP/json"
+python3 - "$TMP/json" <<'PY' || fail "JSON record content"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 1, rows
+r = rows[0]
+want = {"file": "bounce.eml", "recipient": "gone@example.com", "action": "failed",
+        "status": "5.1.1", "reply_code": "550", "reason": "userunknown", "hard": True,
+        "disposition": "suppress", "scope": "recipient", "kind": "dsn",
+        "original_message_id": "issue-11@example.org", "subject": "Our November issue",
+        "message_id": "dsn-42@mx.example.net", "remote_mta": "mx.example.com",
+        "reporting_mta": "mx.example.net", "diagnostic_type": "SMTP",
+        "original_recipient": "gone@example.com", "rule": "userunknown-511"}
+for k, v in want.items():
+    assert r.get(k) == v, (k, r.get(k), v)
+assert r["headers"]["X-Campaign-ID"] == "nov-2026", r.get("headers")
+assert r["extensions"]["X-Postfix-Queue-ID"] == "4ABC"
+for k in ("diagnostic", "arrival_date", "last_attempt", "will_retry_until", "feedback_type",
+          "envelope_id", "original_from", "list_id"):
+    assert k in r, k
+PY
+ok
+
+# Standard input.
+expect_status 0 "parse from stdin" -- sh -c "'$BOUNCEDB' parse --json - < '$TMP/bounce.eml'"
+expect_grep '"file":"-"' "$TMP/out" "stdin record names '-'"
+
+# Ordinary mail: no records, exit 0; --verbose says why.
+expect_status 0 "parse ordinary mail" -- "$BOUNCEDB" parse --json --verbose "$TMP/plain.eml"
+[ -s "$TMP/out" ] && fail "ordinary mail produced records"
+expect_grep "not a bounce report" "$TMP/err" "verbose note"
+
+# A missing file is named, parsing goes on, the exit status says so.
+expect_status 66 "missing file" -- "$BOUNCEDB" parse --json "$TMP/nonexistent.eml" "$TMP/bounce.eml"
+expect_grep "nonexistent.eml" "$TMP/err" "error names the file"
+expect_grep "gone@example.com" "$TMP/out" "next file still parsed"
+
+# A directory is an error too.
+expect_status 74 "directory argument" -- "$BOUNCEDB" parse "$TMP"
+
+# Usage errors.
+expect_status 64 "no arguments" -- "$BOUNCEDB" parse
+expect_status 64 "unknown option" -- "$BOUNCEDB" parse --frobnicate x
+expect_status 64 "unknown command" -- "$BOUNCEDB" frobnicate
+expect_status 0 "help" -- "$BOUNCEDB" parse --help
+expect_grep "Examples" "$TMP/out" "help has examples"
+expect_status 0 "top-level help" -- "$BOUNCEDB" --help
+expect_grep "explain" "$TMP/out" "help lists commands"
+
+# Text output escapes control characters from the message.
+printf 'From: MAILER-DAEMON@mx.example.net\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n--B\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 \033[31mred\033[0m\n\n--B--\n' >"$TMP/esc.eml"
+expect_status 0 "explain with escapes" -- "$BOUNCEDB" explain "$TMP/esc.eml"
+if grep -q "$(printf '\033')" "$TMP/out"; then fail "raw ESC reached the terminal output"; fi
+ok
+expect_grep '\\x1B\[31mred' "$TMP/out" "ESC shown escaped"
+expect_grep "decided by" "$TMP/out" "explain names the rule"
+
+# A broken user rules file is a configuration error naming file and line.
+printf 'bad-rule nosuchreason status=5.1.1\n' >"$TMP/user.rules"
+printf '[classify]\nrules_file=%s\n' "$TMP/user.rules" >"$TMP/bouncedb.conf"
+expect_status 65 "bad user rules" -- "$BOUNCEDB" --config "$TMP/bouncedb.conf" parse "$TMP/bounce.eml"
+expect_grep "user.rules:1: unknown reason" "$TMP/err" "rules error names file:line"
+expect_status 66 "missing config file" -- "$BOUNCEDB" --config "$TMP/nope.conf" parse "$TMP/bounce.eml"
+
+done_testing

@@ -1,0 +1,112 @@
+/* Address normalisation: the spellings real reports use, and what must be
+ * refused. */
+#include <string.h>
+#include "testutil.h"
+
+typedef struct {
+	const char *input;
+	BdbAddressFlags flags;
+	const char *expected;  /* NULL: must be refused */
+} Case;
+
+static const Case cases[] = {
+	/* Report spellings. */
+	{ "rfc822; <Kijitora@Example.COM>", 0, "kijitora@example.com" },
+	{ "RFC822;kijitora@example.com", 0, "kijitora@example.com" },
+	{ "  rfc822; kijitora@example.com  ", 0, "kijitora@example.com" },
+	{ "Kijitora Neko <Kijitora@Example.COM>", 0, "kijitora@example.com" },
+	{ "\"Neko, Kiji\" <kiji@example.com>", 0, "kiji@example.com" },
+	{ "kijitora@example.com (Kijitora)", 0, "kijitora@example.com" },
+	{ "<kijitora@example.com>.", 0, "kijitora@example.com" },
+	{ "mailto:User@Example.com", 0, "user@example.com" },
+	{ "user@example.com.", 0, "user@example.com" },
+	{ "user@[192.0.2.1]", 0, "user@[192.0.2.1]" },
+	{ "<postmaster@[192.0.2.1]>", 0, "postmaster@[192.0.2.1]" },
+	{ "\"john doe\"@example.com", 0, "\"john doe\"@example.com" },
+	/* RFC 3461 xtext: only escapes xtext needs are decoded. */
+	{ "rfc822;user+2Btag@example.com", 0, "user+tag@example.com" },
+	{ "rfc822;a+3Db@example.com", 0, "a=b@example.com" },
+	{ "user+tag@example.com", 0, "user+tag@example.com" },
+	{ "user+41@example.com", 0, "user+41@example.com" },
+	{ "user+2btag@example.com", 0, "user+2btag@example.com" },
+	/* RFC 6533: utf-8 type, \x{...} escapes and raw UTF-8. */
+	{ "utf-8; \\x{7528}\\x{6237}@example.com", 0, "用户@example.com" },
+	{ "utf-8; 用户@例子.example", BDB_ADDRESS_UNICODE_DOMAIN, "用户@例子.example" },
+	{ "utf-8; 用户@例子.example", 0, "用户@xn--fsqu00a.example" },
+	{ "User@BÜCHER.example", 0, "user@xn--bcher-kva.example" },
+	/* Case of the local part. */
+	{ "Bob.Smith@EXAMPLE.com", BDB_ADDRESS_KEEP_LOCAL_CASE, "Bob.Smith@example.com" },
+	{ "Bob.Smith@EXAMPLE.com", 0, "bob.smith@example.com" },
+	/* Refused. */
+	{ "no-at-sign", 0, NULL },
+	{ "@example.com", 0, NULL },
+	{ "user@", 0, NULL },
+	{ "user@exam ple.com", BDB_ADDRESS_STRICT, NULL },
+	{ "user@example..com", 0, NULL },
+	{ "user@-example.com", 0, NULL },
+	{ "rfc822;", 0, NULL },
+	{ "a\x1b[31m@example.com", 0, NULL },
+	{ "user@exa\x01mple.com", 0, NULL },
+	{ "\xff\xfe@example.com", 0, NULL },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.com", 0, NULL },
+	/* Strict input (lists, the command line): no prose around it. */
+	{ "  <Alice@Example.com>  ", BDB_ADDRESS_STRICT, "alice@example.com" },
+	{ "Alice <alice@example.com>", BDB_ADDRESS_STRICT, NULL },
+	{ "a b@example.com", BDB_ADDRESS_STRICT, NULL },
+	{ "rfc822; alice@example.com", BDB_ADDRESS_STRICT, NULL },
+	{ "alice@example.com,", BDB_ADDRESS_STRICT, NULL },
+};
+
+static void
+test_normalize_table (void **state)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+		GError *error = NULL;
+		char *got = bdb_address_normalize (cases[i].input, cases[i].flags, &error);
+		if (cases[i].expected) {
+			if (!got)
+				fail_msg ("'%s': refused (%s), want '%s'", cases[i].input, error->message,
+				          cases[i].expected);
+			if (strcmp (got, cases[i].expected) != 0)
+				fail_msg ("'%s': got '%s', want '%s'", cases[i].input, got, cases[i].expected);
+		} else {
+			if (got)
+				fail_msg ("'%s': accepted as '%s', want refused", cases[i].input, got);
+			assert_non_null (error);
+			assert_int_equal (error->code, BDB_ERROR_INVALID);
+			g_error_free (error);
+		}
+		g_free (got);
+	}
+}
+
+static void
+test_domain (void **state)
+{
+	assert_string_equal (bdb_address_domain ("a@b.example"), "b.example");
+	assert_string_equal (bdb_address_domain ("\"x@y\"@b.example"), "b.example");
+	assert_null (bdb_address_domain ("nodomain"));
+	assert_null (bdb_address_domain (NULL));
+}
+
+static void
+test_xtext (void **state)
+{
+	char a[] = "a+2Bb+3Dc+20d";
+	assert_string_equal (bdb_xtext_decode_inplace (a), "a+b=c d");
+	char b[] = "trailing+2";
+	assert_string_equal (bdb_xtext_decode_inplace (b), "trailing+2");
+	char c[] = "+";
+	assert_string_equal (bdb_xtext_decode_inplace (c), "+");
+}
+
+int
+main (void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test (test_normalize_table),
+		cmocka_unit_test (test_domain),
+		cmocka_unit_test (test_xtext),
+	};
+	return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,217 @@
+/* Classification: the case table (tests/classify_cases.tsv), the reason
+ * vocabulary and the rules language. */
+#include <string.h>
+#include "testutil.h"
+
+static BdbRules *rules;
+
+static int
+setup (void **state)
+{
+	GError *error = NULL;
+	rules = bdb_rules_new (&error);
+	if (!rules) {
+		fprintf (stderr, "built-in rules: %s\n", error->message);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown (void **state)
+{
+	bdb_rules_free (rules);
+	return 0;
+}
+
+/* Classify one synthetic DSN built from a case's fields. */
+static void
+classify_case (const char *action, const char *status, const char *diag, BdbVerdict *v,
+               BdbReport **report_out)
+{
+	g_autofree char *a = g_strdup_printf ("Action: %s", action);
+	g_autofree char *s = strcmp (status, "-") ? g_strdup_printf ("Status: %s", status) : NULL;
+	g_autofree char *d = strcmp (diag, "-") ? g_strdup_printf ("Diagnostic-Code: smtp; %s", diag) : NULL;
+	const char *fields[5] = { "Final-Recipient: rfc822; rcpt@example.com", a, NULL, NULL, NULL };
+	int n = 2;
+	if (s)
+		fields[n++] = s;
+	if (d)
+		fields[n++] = d;
+	g_autofree char *msg = test_dsn_message (fields);
+	BdbReport *r = test_parse (msg);
+	assert_int_equal (bdb_report_n_records (r), 1);
+	bdb_classify (rules, bdb_report_get_record (r, 0), v);
+	*report_out = r;
+}
+
+static void
+test_case_table (void **state)
+{
+	g_autofree char *path = g_build_filename (TESTS_DIR, "classify_cases.tsv", NULL);
+	g_autofree char *text = NULL;
+	GError *error = NULL;
+	if (!g_file_get_contents (path, &text, NULL, &error))
+		fail_msg ("%s", error->message);
+
+	char **lines = g_strsplit (text, "\n", -1);
+	guint cases = 0, failures = 0;
+	for (guint i = 0; lines[i]; i++) {
+		const char *line = lines[i];
+		if (!*line || *line == '#')
+			continue;
+		char **col = g_strsplit (line, "\t", -1);
+		if (g_strv_length (col) != 6)
+			fail_msg ("%s:%u: want 6 tab-separated columns, got %u", path, i + 1, g_strv_length (col));
+		BdbReason want_reason;
+		BdbDisposition want_disp;
+		if (!bdb_reason_from_name (col[3], &want_reason))
+			fail_msg ("%s:%u: unknown reason '%s'", path, i + 1, col[3]);
+		if (!bdb_disposition_from_name (col[4], &want_disp))
+			fail_msg ("%s:%u: unknown disposition '%s'", path, i + 1, col[4]);
+		gboolean want_hard = strcmp (col[5], "yes") == 0;
+
+		BdbVerdict v;
+		BdbReport *r;
+		classify_case (col[0], col[1], col[2], &v, &r);
+		cases++;
+		if (v.reason != want_reason || v.disposition != want_disp || v.hard != want_hard) {
+			failures++;
+			fprintf (stderr, "%s:%u: %s %s \"%s\"\n    got %s/%s/%s by rule %s, want %s/%s/%s\n",
+			         path, i + 1, col[0], col[1], col[2], bdb_reason_name (v.reason),
+			         bdb_disposition_name (v.disposition), v.hard ? "hard" : "soft",
+			         v.rule ? bdb_rule_id (v.rule) : "(none)", col[3], col[4],
+			         want_hard ? "hard" : "soft");
+		}
+		bdb_report_free (r);
+		g_strfreev (col);
+	}
+	g_strfreev (lines);
+	fprintf (stderr, "classify_cases.tsv: %u cases, %u failures\n", cases, failures);
+	assert_true (cases >= 150);
+	assert_int_equal (failures, 0);
+}
+
+static void
+test_vocabulary (void **state)
+{
+	/* Every reason has one distinct name that maps back to it. */
+	g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+	for (guint i = 0; i < BDB_REASON_COUNT; i++) {
+		const char *name = bdb_reason_name ((BdbReason) i);
+		assert_non_null (name);
+		assert_false (g_hash_table_contains (seen, name));
+		g_hash_table_add (seen, (gpointer) name);
+		BdbReason back;
+		assert_true (bdb_reason_from_name (name, &back));
+		assert_int_equal (back, i);
+	}
+	for (guint i = 0; i < BDB_DISPOSITION_COUNT; i++) {
+		BdbDisposition d;
+		assert_true (bdb_disposition_from_name (bdb_disposition_name ((BdbDisposition) i), &d));
+		assert_int_equal (d, i);
+	}
+	for (guint i = 0; i < BDB_SCOPE_COUNT; i++) {
+		BdbScope s;
+		assert_true (bdb_scope_from_name (bdb_scope_name ((BdbScope) i), &s));
+		assert_int_equal (s, i);
+	}
+	BdbReason r;
+	assert_false (bdb_reason_from_name ("nosuchreason", &r));
+}
+
+static void
+expect_rules_error (const char *text, const char *fragment)
+{
+	g_autoptr (BdbRules) r = bdb_rules_new (NULL);
+	GError *error = NULL;
+	assert_false (bdb_rules_add_text (r, "user.rules", text, -1, &error));
+	assert_non_null (error);
+	if (!strstr (error->message, fragment))
+		fail_msg ("error '%s' does not mention '%s'", error->message, fragment);
+	g_error_free (error);
+}
+
+static void
+test_rules_language_errors (void **state)
+{
+	expect_rules_error ("x1 nosuch status=5.1.1\n", "user.rules:1: unknown reason 'nosuch'");
+	expect_rules_error ("# c\n\nx1 blocked colour=red\n", "user.rules:3: unknown condition 'colour'");
+	expect_rules_error ("x1 blocked text~\"open\n", "unterminated string");
+	expect_rules_error ("x1 blocked text~/a(/\n", "bad regular expression");
+	expect_rules_error ("x1 blocked status=5.x.1\n", "bad status pattern");
+	expect_rules_error ("x1 blocked status=5.1.1\nx1 spamdetected text~\"s\"\n", "used twice");
+	expect_rules_error ("x1 blocked text=\"a\"\n", "takes ~");
+	expect_rules_error ("x/1 blocked text~\"a\"\n", "bad rule id");
+}
+
+static void
+test_user_rules_override (void **state)
+{
+	g_autoptr (BdbRules) r = bdb_rules_new (NULL);
+	GError *error = NULL;
+	/* A user rule that is consulted first, and one that replaces the
+	 * built-in rule for 5.1.1 by id. */
+	assert_true (bdb_rules_add_text (r, "user.rules",
+	                                 "our-relay   norelaying  mta~\"smarthost.example.net\"\n"
+	                                 "userunknown-511 filtered status=5.1.1\n", -1, &error));
+	g_autofree char *msg = test_dsn_message ((const char *const[]) {
+		"Final-Recipient: rfc822; a@example.com", "Action: failed", "Status: 5.1.1",
+		"Remote-MTA: dns; mx.example.com", NULL });
+	g_autoptr (BdbReport) rep = test_parse (msg);
+	BdbVerdict v;
+	bdb_classify (r, bdb_report_get_record (rep, 0), &v);
+	assert_int_equal (v.reason, BDB_REASON_FILTERED);
+	assert_string_equal (bdb_rule_id (v.rule), "userunknown-511");
+	assert_string_equal (bdb_rule_origin (v.rule), "user.rules:2");
+	assert_false (v.hard);
+
+	g_autofree char *msg2 = test_dsn_message ((const char *const[]) {
+		"Final-Recipient: rfc822; a@example.com", "Action: failed", "Status: 5.1.1",
+		"Remote-MTA: dns; smarthost.example.net", NULL });
+	g_autoptr (BdbReport) rep2 = test_parse (msg2);
+	bdb_classify (r, bdb_report_get_record (rep2, 0), &v);
+	assert_int_equal (v.reason, BDB_REASON_NORELAYING);
+	assert_int_equal (v.evidence, BDB_FIELD_REMOTE_MTA);
+	assert_int_equal (v.disposition, BDB_DISPOSITION_SENDER);
+}
+
+static void
+test_verdict_evidence (void **state)
+{
+	BdbVerdict v;
+	BdbReport *r;
+	classify_case ("failed", "5.0.0", "550 5.7.1 Message rejected per DMARC policy", &v, &r);
+	assert_int_equal (v.reason, BDB_REASON_AUTHFAILURE);
+	assert_int_equal (v.evidence, BDB_FIELD_DIAGNOSTIC);
+	assert_int_equal (v.scope, BDB_SCOPE_SENDER);
+	assert_non_null (bdb_rule_text (v.rule));
+	assert_true (g_str_has_prefix (bdb_rule_origin (v.rule), "builtin:"));
+	bdb_report_free (r);
+
+	classify_case ("failed", "5.1.1", "-", &v, &r);
+	assert_int_equal (v.reason, BDB_REASON_USERUNKNOWN);
+	assert_int_equal (v.evidence, BDB_FIELD_STATUS);
+	assert_true (v.hard);
+	assert_int_equal (v.disposition, BDB_DISPOSITION_SUPPRESS);
+	bdb_report_free (r);
+
+	/* A delayed report is never a bounce, whatever it says. */
+	classify_case ("delayed", "4.1.1", "450 4.1.1 user unknown", &v, &r);
+	assert_false (v.hard);
+	assert_int_equal (v.disposition, BDB_DISPOSITION_DELAY);
+	bdb_report_free (r);
+}
+
+int
+main (void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test (test_vocabulary),
+		cmocka_unit_test (test_rules_language_errors),
+		cmocka_unit_test (test_user_rules_override),
+		cmocka_unit_test (test_verdict_evidence),
+		cmocka_unit_test (test_case_table),
+	};
+	return cmocka_run_group_tests (tests, setup, teardown);
+}

@@ -1,0 +1,20 @@
+/* Helpers shared by the cmocka tests. */
+#ifndef BOUNCEDB_TESTUTIL_H
+#define BOUNCEDB_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <bouncedb/bouncedb.h>
+
+/* A minimal multipart/report DSN with one recipient block made of
+ * @fields (each "Name: value", NULL-terminated).  Free with g_free(). */
+char *test_dsn_message (const char *const *fields);
+
+/* Parse @text as a message; fails the test on error. */
+BdbReport *test_parse (const char *text);
+
+#endif
