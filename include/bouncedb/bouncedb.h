@@ -3,7 +3,9 @@
  * The umbrella header.  Data flows one way through the modules:
  *   report.h    bytes -> message -> per-recipient records
  *   classify.h  record -> reason, hard/soft, disposition, scope
- *   (store and policy headers follow as they land)
+ *   policy.h    classified report -> changes to the database
+ *   store.h     the LMDB database: suppressions, counters, history
+ *   mailbox.h   reading Maildirs and mboxes, quarantine, safe delivery
  */
 #ifndef BOUNCEDB_H
 #define BOUNCEDB_H
@@ -13,5 +15,7 @@
 #include <bouncedb/address.h>
 #include <bouncedb/report.h>
 #include <bouncedb/classify.h>
+#include <bouncedb/store.h>
+#include <bouncedb/policy.h>
 
 #endif

@@ -1,0 +1,84 @@
+/* bouncedb: what a classified report does to the database.
+ *
+ * The policy is plain data, filled by the caller (the CLI reads it from
+ * bouncedb.conf): thresholds, windows and expiries.  Applying a report is
+ * one call inside a write transaction; it is idempotent (a message applied
+ * once is recognised by its fingerprint) and it never lets a bounce older
+ * than a manual removal suppress the address again.
+ */
+#ifndef BOUNCEDB_POLICY_H
+#define BOUNCEDB_POLICY_H
+
+#include <glib.h>
+#include <bouncedb/version.h>
+#include <bouncedb/report.h>
+#include <bouncedb/classify.h>
+#include <bouncedb/store.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	guint soft_threshold;      /* soft bounces (one per day) that make an address inactive (5) */
+	guint soft_window_days;    /* counted over this many days; older ones go stale (30) */
+	guint soft_span_days;      /* ... and only once they span at least this many days (3) */
+	guint domain_threshold;    /* distinct hostunknown recipients that suppress a domain (3; 0 off) */
+	gint64 expiry[BDB_REASON_COUNT]; /* seconds a suppression for this reason lasts; 0 = never */
+	gint64 inactive_expiry;    /* seconds an "inactive" suppression lasts (180 days) */
+	gint64 domain_expiry;      /* seconds a domain suppression lasts (90 days) */
+	gboolean keep_local_case;  /* do not lowercase local parts */
+	guint events_per_address;  /* history kept per address (20) */
+} BdbPolicy;
+
+/* The defaults: complaints and userunknown never expire. */
+BDB_API void bdb_policy_init (BdbPolicy *policy);
+
+/* What applying reports did, added up by bdb_policy_apply(). */
+typedef struct {
+	guint messages;            /* reports applied */
+	guint duplicates;          /* reports already applied before (skipped) */
+	guint records;
+	guint suppressed;          /* addresses newly suppressed (hard, complaint, inactive) */
+	guint confirmed;           /* existing suppressions seen again */
+	guint complaints;
+	guint soft;                /* soft bounces counted */
+	guint inactive;            /* addresses suppressed by the soft threshold */
+	guint sender;              /* our own problems, tallied per domain */
+	guint success;
+	guint delays;
+	guint ignored;
+	guint invalid;             /* records whose address could not be normalised */
+	guint stale;               /* records older than a manual removal */
+	guint domains;             /* domains newly suppressed */
+} BdbApplyStats;
+
+/* The address a record is kept under: Original-Recipient when it is a
+ * valid address (what was sent to, before forwarding), else the
+ * recipient; normalised.  NULL with @error (BDB_ERROR_INVALID) when
+ * neither is usable.  g_free() it. */
+BDB_API char *bdb_policy_record_address (const BdbPolicy *policy, const BdbRecord *record,
+                                         GError **error);
+
+/* Apply @report, whose records have the verdicts @verdicts (same order),
+ * in @txn.  @arrival is when the message arrived; report dates after it
+ * are not trusted.  Returns FALSE only on a database error. */
+BDB_API gboolean bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
+                                   const BdbVerdict *verdicts, gint64 arrival,
+                                   BdbApplyStats *stats, GError **error);
+
+/* Suppress @address by hand (source "manual"); @expires 0 = never. */
+BDB_API gboolean bdb_policy_add (const BdbPolicy *policy, BdbTxn *txn, const char *address,
+                                 const char *reason, const char *note, gint64 expires,
+                                 gint64 now, GError **error);
+/* Lift any suppression of @address (or of a domain, when @address has no
+ * '@'), clear its soft counter, and remember the removal so that older
+ * reports cannot bring it back.  *@was_suppressed tells whether it was. */
+BDB_API gboolean bdb_policy_remove (const BdbPolicy *policy, BdbTxn *txn, const char *address,
+                                    gint64 now, gboolean *was_suppressed, GError **error);
+/* Merge an imported entry: the newest last_seen wins, counts merge as the
+ * larger, a newer removal is kept.  Idempotent. */
+BDB_API gboolean bdb_policy_merge (const BdbPolicy *policy, BdbTxn *txn, BdbTable table,
+                                   const BdbSuppression *incoming, GError **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,474 @@
+/* Applying classified reports to the database: the suppression policy.
+ *
+ * Every decision here follows from the verdict's disposition:
+ *   suppress   the address is dead: suppressed at once
+ *   complaint  the recipient complained: suppressed at once
+ *   soft       one soft bounce per address per day is counted; after
+ *              soft_threshold of them spanning soft_span_days within
+ *              soft_window_days the address is suppressed as inactive
+ *   sender     our problem: tallied per receiving domain, never held
+ *              against the recipient
+ *   success    the address works: its soft counter is cleared
+ *   delay, ignore   history only
+ * Times come from the report (Last-Attempt-Date, Arrival-Date, Date) and
+ * fall back to the arrival time; a report dated after its arrival is
+ * forged or misconfigured and gets the arrival time.
+ */
+#include <string.h>
+#include <bouncedb/address.h>
+#include <bouncedb/error.h>
+#include <bouncedb/policy.h>
+
+#define DAY (24 * 60 * 60)
+
+void
+bdb_policy_init (BdbPolicy *p)
+{
+	memset (p, 0, sizeof *p);
+	p->soft_threshold = 5;
+	p->soft_window_days = 30;
+	p->soft_span_days = 3;
+	p->domain_threshold = 3;
+	p->inactive_expiry = 180 * (gint64) DAY;
+	p->domain_expiry = 90 * (gint64) DAY;
+	p->events_per_address = 20;
+	/* A domain can come back to life; a mailbox that was deleted rarely
+	 * does, and a complaint is forever. */
+	p->expiry[BDB_REASON_HOSTUNKNOWN] = 90 * (gint64) DAY;
+	p->expiry[BDB_REASON_NOTACCEPT] = 90 * (gint64) DAY;
+}
+
+static BdbAddressFlags
+address_flags (const BdbPolicy *p)
+{
+	return p->keep_local_case ? BDB_ADDRESS_KEEP_LOCAL_CASE : 0;
+}
+
+char *
+bdb_policy_record_address (const BdbPolicy *policy, const BdbRecord *record, GError **error)
+{
+	const char *orcpt = bdb_record_get (record, BDB_FIELD_ORIGINAL_RECIPIENT);
+	if (orcpt) {
+		char *a = bdb_address_normalize (orcpt, address_flags (policy), NULL);
+		if (a)
+			return a;
+	}
+	const char *rcpt = bdb_record_get (record, BDB_FIELD_RECIPIENT);
+	if (!rcpt) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID, "record has no recipient");
+		return NULL;
+	}
+	return bdb_address_normalize (rcpt, address_flags (policy), error);
+}
+
+static gint64
+merge_expiry (gint64 a, gint64 b)
+{
+	return a == 0 || b == 0 ? 0 : MAX (a, b);
+}
+
+static gint64
+expiry_for (const BdbPolicy *p, BdbSuppressionKind kind, BdbReason reason, gint64 t)
+{
+	gint64 span = kind == BDB_SUPPRESSION_INACTIVE ? p->inactive_expiry
+	            : kind == BDB_SUPPRESSION_DOMAIN ? p->domain_expiry
+	            : p->expiry[reason];
+	return span > 0 ? t + span : 0;
+}
+
+static void
+set_str (char **dst, const char *src)
+{
+	g_free (*dst);
+	*dst = src && *src ? g_strdup (src) : NULL;
+}
+
+/* Copy a record's evidence into a suppression. */
+static void
+take_evidence (BdbSuppression *s, const BdbRecord *rec, const BdbVerdict *v)
+{
+	const BdbReport *report = bdb_record_report (rec);
+	set_str (&s->reason, bdb_reason_name (v->reason));
+	set_str (&s->source, bdb_report_kind (report) == BDB_KIND_ARF ? "arf" : "dsn");
+	set_str (&s->status, bdb_record_get (rec, BDB_FIELD_STATUS));
+	set_str (&s->reply_code, bdb_record_get (rec, BDB_FIELD_REPLY_CODE));
+	set_str (&s->diagnostic, bdb_record_get (rec, BDB_FIELD_DIAGNOSTIC));
+	set_str (&s->rule, v->rule ? bdb_rule_id (v->rule) : NULL);
+	set_str (&s->reporting_mta, bdb_record_get (rec, BDB_FIELD_REPORTING_MTA));
+	set_str (&s->remote_mta, bdb_record_get (rec, BDB_FIELD_REMOTE_MTA));
+	set_str (&s->report_message_id, bdb_record_get (rec, BDB_FIELD_MESSAGE_ID));
+	set_str (&s->original_message_id, bdb_record_get (rec, BDB_FIELD_ORIGINAL_MESSAGE_ID));
+}
+
+/* Suppress @key in @table on the evidence of @rec (or with @note when
+ * @rec is NULL): a new entry, or one more confirmation of an existing one
+ * whose evidence the newer report replaces. */
+static gboolean
+suppress (const BdbPolicy *p, BdbTxn *txn, BdbTable table, const char *key,
+          BdbSuppressionKind kind, const BdbRecord *rec, const BdbVerdict *v, const char *note,
+          gint64 t, BdbSuppression *existing, gboolean *created, GError **error)
+{
+	g_autoptr (BdbSuppression) fresh = NULL;
+	BdbSuppression *s = existing;
+	gint64 expires = expiry_for (p, kind, v->reason, t);
+
+	*created = !existing || existing->state != BDB_STATE_SUPPRESSED;
+	if (*created) {
+		s = fresh = bdb_suppression_new (key);
+		s->kind = kind;
+		s->first_seen = s->last_seen = t;
+		s->count = 1;
+		s->expires = expires;
+		take_evidence (s, rec, v);
+	} else {
+		s->count++;
+		s->first_seen = MIN (s->first_seen, t);
+		if (t >= s->last_seen) {
+			s->last_seen = t;
+			s->kind = kind;
+			take_evidence (s, rec, v);
+		}
+		s->expires = merge_expiry (s->expires, expires);
+	}
+	if (note)
+		set_str (&s->note, note);
+	return bdb_txn_put_suppression (txn, table, s, error);
+}
+
+static void
+add_day (BdbSoftCounter *c, guint32 day, guint window)
+{
+	/* Forget days that fell out of the window (stale counters reset). */
+	guint32 newest = day;
+	for (guint i = 0; i < c->n_days; i++)
+		newest = MAX (newest, c->days[i]);
+	guint32 oldest_kept = newest >= window ? newest - window + 1 : 0;
+	guint k = 0;
+	gboolean have = FALSE;
+	for (guint i = 0; i < c->n_days; i++) {
+		if (c->days[i] < oldest_kept)
+			continue;
+		if (c->days[i] == day)
+			have = TRUE;
+		c->days[k++] = c->days[i];
+	}
+	c->n_days = k;
+	if (have || day < oldest_kept)
+		return;
+	if (c->n_days == BDB_SOFT_MAX_DAYS) {
+		memmove (c->days, c->days + 1, (BDB_SOFT_MAX_DAYS - 1) * sizeof c->days[0]);
+		c->n_days--;
+	}
+	/* Insert in order: reports arrive out of order in a sweep. */
+	guint pos = c->n_days;
+	while (pos > 0 && c->days[pos - 1] > day) {
+		c->days[pos] = c->days[pos - 1];
+		pos--;
+	}
+	c->days[pos] = day;
+	c->n_days++;
+}
+
+typedef struct {
+	const BdbPolicy *p;
+	BdbTxn *txn;
+	BdbApplyStats *stats;
+	const BdbRecord *rec;
+	const BdbVerdict *v;
+	const char *addr;
+	gint64 t;
+	BdbSuppression *existing;   /* owned */
+} Apply;
+
+static gboolean
+apply_soft (Apply *a, GError **error)
+{
+	BdbSoftCounter c;
+	gboolean found;
+	if (!bdb_txn_get_soft (a->txn, a->addr, &c, &found, error))
+		return FALSE;
+	if (!found)
+		memset (&c, 0, sizeof c);
+	guint before = c.n_days;
+	add_day (&c, (guint32) (a->t / DAY), a->p->soft_window_days ? a->p->soft_window_days : 30);
+	if (c.n_days != before || !found)
+		a->stats->soft++;
+	c.last_seen = MAX (c.last_seen, a->t);
+	g_strlcpy (c.last_reason, bdb_reason_name (a->v->reason), sizeof c.last_reason);
+
+	gboolean inactive = a->p->soft_threshold > 0 && c.n_days >= a->p->soft_threshold &&
+	                    c.days[c.n_days - 1] - c.days[0] >= a->p->soft_span_days;
+	if (!inactive)
+		return bdb_txn_put_soft (a->txn, a->addr, &c, error);
+
+	g_autofree char *note = g_strdup_printf ("%u soft bounces over %u days, last: %s",
+	                                         c.n_days, c.days[c.n_days - 1] - c.days[0] + 1,
+	                                         c.last_reason);
+	gboolean created;
+	if (!suppress (a->p, a->txn, BDB_TABLE_ADDRESS, a->addr, BDB_SUPPRESSION_INACTIVE, a->rec,
+	               a->v, note, a->t, a->existing, &created, error))
+		return FALSE;
+	if (created) {
+		a->stats->suppressed++;
+		a->stats->inactive++;
+	}
+	return bdb_txn_delete_soft (a->txn, a->addr, error);
+}
+
+static gboolean
+count_tally (const char *name, guint64 count, gint64 last, gpointer data)
+{
+	(*(guint *) data)++;
+	return TRUE;
+}
+
+static gboolean
+collect_tally (const char *name, guint64 count, gint64 last, gpointer data)
+{
+	g_ptr_array_add (data, g_strdup (name));
+	return TRUE;
+}
+
+/* Several distinct dead recipients at one domain (or one null MX) make
+ * the domain itself suppressed. */
+static gboolean
+apply_domain (Apply *a, GError **error)
+{
+	const char *domain = bdb_address_domain (a->addr);
+	if (!domain || a->p->domain_threshold == 0)
+		return TRUE;
+	guint threshold = a->v->reason == BDB_REASON_NOTACCEPT ? 1 : a->p->domain_threshold;
+	g_autofree char *name = g_strdup_printf ("hostunknown|%s|%s", domain, a->addr);
+	if (!bdb_txn_tally_add (a->txn, name, 1, a->t, error))
+		return FALSE;
+	g_autofree char *prefix = g_strdup_printf ("hostunknown|%s|", domain);
+	guint distinct = 0;
+	if (!bdb_txn_foreach_tally (a->txn, prefix, count_tally, &distinct, error))
+		return FALSE;
+	if (distinct < threshold)
+		return TRUE;
+
+	g_autoptr (BdbSuppression) existing = NULL;
+	if (!bdb_txn_get_suppression (a->txn, BDB_TABLE_DOMAIN, domain, &existing, error))
+		return FALSE;
+	if (existing && existing->state == BDB_STATE_REMOVED && existing->removed_at >= a->t)
+		return TRUE;
+	g_autofree char *note = g_strdup_printf ("%u distinct recipients failed with %s", distinct,
+	                                         bdb_reason_name (a->v->reason));
+	gboolean created;
+	if (!suppress (a->p, a->txn, BDB_TABLE_DOMAIN, domain, BDB_SUPPRESSION_DOMAIN, a->rec, a->v,
+	               note, a->t, existing, &created, error))
+		return FALSE;
+	if (created)
+		a->stats->domains++;
+	return TRUE;
+}
+
+static gboolean
+apply_record (Apply *a, GError **error)
+{
+	BdbApplyStats *st = a->stats;
+	const BdbVerdict *v = a->v;
+	gboolean created = FALSE;
+
+	if (!bdb_txn_get_suppression (a->txn, BDB_TABLE_ADDRESS, a->addr, &a->existing, error))
+		return FALSE;
+	gboolean stale = a->existing && a->existing->state == BDB_STATE_REMOVED &&
+	                 a->existing->removed_at >= a->t;
+
+	BdbEvent e = { 0 };
+	e.time = a->t;
+	g_strlcpy (e.disposition, bdb_disposition_name (v->disposition), sizeof e.disposition);
+	g_strlcpy (e.reason, bdb_reason_name (v->reason), sizeof e.reason);
+	const char *kind = bdb_record_get (a->rec, BDB_FIELD_KIND);
+	g_strlcpy (e.kind, kind ? kind : "dsn", sizeof e.kind);
+	const char *status = bdb_record_get (a->rec, BDB_FIELD_STATUS);
+	g_strlcpy (e.status, status ? status : "", sizeof e.status);
+	const char *reply = bdb_record_get (a->rec, BDB_FIELD_REPLY_CODE);
+	g_strlcpy (e.reply_code, reply ? reply : "", sizeof e.reply_code);
+	e.rule = (char *) (v->rule ? bdb_rule_id (v->rule) : NULL);
+	e.diagnostic = (char *) bdb_record_get (a->rec, BDB_FIELD_DIAGNOSTIC);
+	e.report_message_id = (char *) bdb_record_get (a->rec, BDB_FIELD_MESSAGE_ID);
+	if (!bdb_txn_add_event (a->txn, a->addr, &e, a->p->events_per_address, error))
+		return FALSE;
+
+	if (stale) {
+		st->stale++;
+		return TRUE;
+	}
+
+	switch (v->disposition) {
+	case BDB_DISPOSITION_SUPPRESS:
+	case BDB_DISPOSITION_COMPLAINT: {
+		BdbSuppressionKind k = v->disposition == BDB_DISPOSITION_COMPLAINT
+		                       ? BDB_SUPPRESSION_COMPLAINT : BDB_SUPPRESSION_HARD;
+		if (!suppress (a->p, a->txn, BDB_TABLE_ADDRESS, a->addr, k, a->rec, v, NULL, a->t,
+		               a->existing, &created, error))
+			return FALSE;
+		if (created)
+			st->suppressed++;
+		else
+			st->confirmed++;
+		if (v->disposition == BDB_DISPOSITION_COMPLAINT)
+			st->complaints++;
+		if (!bdb_txn_delete_soft (a->txn, a->addr, error))
+			return FALSE;
+		if (v->reason == BDB_REASON_HOSTUNKNOWN || v->reason == BDB_REASON_NOTACCEPT)
+			return apply_domain (a, error);
+		return TRUE;
+	}
+	case BDB_DISPOSITION_SOFT:
+		if (a->existing && bdb_suppression_active (a->existing, a->t)) {
+			st->confirmed++;
+			return TRUE;
+		}
+		return apply_soft (a, error);
+	case BDB_DISPOSITION_SENDER: {
+		st->sender++;
+		const char *domain = bdb_address_domain (a->addr);
+		g_autofree char *name = g_strdup_printf ("sender|%s|%s", domain ? domain : "",
+		                                         bdb_reason_name (v->reason));
+		return bdb_txn_tally_add (a->txn, name, 1, a->t, error);
+	}
+	case BDB_DISPOSITION_SUCCESS:
+		st->success++;
+		return bdb_txn_delete_soft (a->txn, a->addr, error);
+	case BDB_DISPOSITION_DELAY:
+		st->delays++;
+		return TRUE;
+	case BDB_DISPOSITION_IGNORE:
+	case BDB_DISPOSITION_COUNT:
+		st->ignored++;
+		return TRUE;
+	}
+	return TRUE;
+}
+
+gboolean
+bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
+                  const BdbVerdict *verdicts, gint64 arrival, BdbApplyStats *stats, GError **error)
+{
+	gboolean seen;
+	if (!bdb_txn_seen (txn, bdb_report_fingerprint (report), &seen, error))
+		return FALSE;
+	if (seen) {
+		stats->duplicates++;
+		return TRUE;
+	}
+	for (guint i = 0; i < bdb_report_n_records (report); i++) {
+		const BdbRecord *rec = bdb_report_get_record (report, i);
+		stats->records++;
+		g_autofree char *addr = bdb_policy_record_address (policy, rec, NULL);
+		if (!addr) {
+			stats->invalid++;
+			continue;
+		}
+		gint64 t = bdb_record_time (rec);
+		if (t <= 0 || t > arrival + DAY)
+			t = arrival;
+		Apply a = { policy, txn, stats, rec, &verdicts[i], addr, t, NULL };
+		gboolean ok = apply_record (&a, error);
+		bdb_suppression_free (a.existing);
+		if (!ok)
+			return FALSE;
+	}
+	stats->messages++;
+	return bdb_txn_mark_seen (txn, bdb_report_fingerprint (report), arrival, error);
+}
+
+gboolean
+bdb_policy_add (const BdbPolicy *policy, BdbTxn *txn, const char *address, const char *reason,
+                const char *note, gint64 expires, gint64 now, GError **error)
+{
+	gboolean is_domain = strchr (address, '@') == NULL;
+	BdbTable table = is_domain ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS;
+	g_autoptr (BdbSuppression) s = NULL;
+	if (!bdb_txn_get_suppression (txn, table, address, &s, error))
+		return FALSE;
+	if (!s || s->state != BDB_STATE_SUPPRESSED) {
+		bdb_suppression_free (s);
+		s = bdb_suppression_new (address);
+		s->first_seen = now;
+		s->count = 0;
+	}
+	s->state = BDB_STATE_SUPPRESSED;
+	s->kind = is_domain ? BDB_SUPPRESSION_DOMAIN : BDB_SUPPRESSION_MANUAL;
+	s->last_seen = now;
+	s->count++;
+	s->expires = expires;
+	s->removed_at = 0;
+	set_str (&s->reason, reason);
+	set_str (&s->source, "manual");
+	set_str (&s->note, note);
+	BdbEvent e = { 0 };
+	e.time = now;
+	g_strlcpy (e.disposition, "suppress", sizeof e.disposition);
+	g_strlcpy (e.reason, reason ? reason : "", sizeof e.reason);
+	g_strlcpy (e.kind, "manual", sizeof e.kind);
+	e.diagnostic = (char *) note;
+	return bdb_txn_put_suppression (txn, table, s, error) &&
+	       (is_domain || bdb_txn_add_event (txn, address, &e, policy->events_per_address, error));
+}
+
+gboolean
+bdb_policy_remove (const BdbPolicy *policy, BdbTxn *txn, const char *address, gint64 now,
+                   gboolean *was_suppressed, GError **error)
+{
+	gboolean is_domain = strchr (address, '@') == NULL;
+	BdbTable table = is_domain ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS;
+	g_autoptr (BdbSuppression) s = NULL;
+	*was_suppressed = FALSE;
+	if (!bdb_txn_get_suppression (txn, table, address, &s, error))
+		return FALSE;
+	if (s)
+		*was_suppressed = bdb_suppression_active (s, now);
+	else
+		s = bdb_suppression_new (address);
+	/* The tombstone keeps the old evidence for `show`. */
+	s->state = BDB_STATE_REMOVED;
+	s->removed_at = now;
+	s->expires = 0;
+	if (!bdb_txn_put_suppression (txn, table, s, error))
+		return FALSE;
+	if (is_domain) {
+		/* Start the count of dead recipients afresh. */
+		g_autofree char *prefix = g_strdup_printf ("hostunknown|%s|", address);
+		g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+		if (!bdb_txn_foreach_tally (txn, prefix, collect_tally, names, error))
+			return FALSE;
+		for (guint i = 0; i < names->len; i++)
+			if (!bdb_txn_delete_tally (txn, names->pdata[i], error))
+				return FALSE;
+		return TRUE;
+	}
+	BdbEvent e = { 0 };
+	e.time = now;
+	g_strlcpy (e.disposition, "removed", sizeof e.disposition);
+	g_strlcpy (e.kind, "manual", sizeof e.kind);
+	return bdb_txn_delete_soft (txn, address, error) &&
+	       bdb_txn_add_event (txn, address, &e, policy->events_per_address, error);
+}
+
+gboolean
+bdb_policy_merge (const BdbPolicy *policy, BdbTxn *txn, BdbTable table,
+                  const BdbSuppression *in, GError **error)
+{
+	g_autoptr (BdbSuppression) cur = NULL;
+	if (!bdb_txn_get_suppression (txn, table, in->key, &cur, error))
+		return FALSE;
+	if (!cur)
+		return bdb_txn_put_suppression (txn, table, in, error);
+	g_autoptr (BdbSuppression) out = NULL;
+	gint64 cur_t = MAX (cur->last_seen, cur->removed_at);
+	gint64 in_t = MAX (in->last_seen, in->removed_at);
+	if (in_t > cur_t)
+		out = bdb_suppression_copy (in);
+	else
+		out = bdb_suppression_copy (cur);
+	out->count = MAX (cur->count, in->count);
+	if (cur->first_seen && in->first_seen)
+		out->first_seen = MIN (cur->first_seen, in->first_seen);
+	else
+		out->first_seen = MAX (cur->first_seen, in->first_seen);
+	return bdb_txn_put_suppression (txn, table, out, error);
+}
