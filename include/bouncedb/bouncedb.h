@@ -17,5 +17,6 @@
 #include <bouncedb/classify.h>
 #include <bouncedb/store.h>
 #include <bouncedb/policy.h>
+#include <bouncedb/mailbox.h>
 
 #endif

@@ -58,6 +58,9 @@ BDB_API BdbTxn *bdb_store_read (BdbStore *store, GError **error);
  * timeout. */
 typedef gboolean (*BdbWriteFunc) (BdbTxn *txn, gpointer data, GError **error);
 BDB_API gboolean bdb_store_write (BdbStore *store, BdbWriteFunc fn, gpointer data, GError **error);
+/* The same, but the transaction is always aborted: what would happen
+ * (--dry-run).  @fn sees its own writes. */
+BDB_API gboolean bdb_store_rehearse (BdbStore *store, BdbWriteFunc fn, gpointer data, GError **error);
 
 BDB_API void bdb_txn_abort (BdbTxn *txn);
 

@@ -55,8 +55,29 @@ BdbRules *bdb_cli_rules (BdbCli *cli, GError **error);
  * returned strv (free with g_strfreev) backs opts->keep_headers. */
 char **bdb_cli_parse_options_from_config (BdbCli *cli, BdbParseOptions *opts);
 
+/* The database directory: --db, else $BOUNCEDB_DB, else [database] path,
+ * else /var/lib/bouncedb for root and $XDG_DATA_HOME/bouncedb otherwise. */
+char *bdb_cli_db_dir (BdbCli *cli, const char *option);
+/* Open the store at @dir with the [database] settings. */
+BdbStore *bdb_cli_open_store (BdbCli *cli, const char *dir, gboolean read_only, GError **error);
+/* The policy from [policy] and [expiry]. */
+gboolean bdb_cli_policy (BdbCli *cli, BdbPolicy *policy, GError **error);
+/* "30d", "12h", "never"... into seconds (0 = never). */
+gboolean bdb_cli_parse_duration (const char *text, gint64 *seconds);
+/* The current time, or $BOUNCEDB_NOW (seconds) when set. */
+gint64 bdb_cli_now (void);
+
+/* ---- progress.c: a progress bar on a terminal ---- */
+typedef struct _BdbProgress BdbProgress;
+/* NULL (and every call a no-op) unless stderr is a terminal. */
+BdbProgress *bdb_progress_new (const char *label, guint64 total);
+void bdb_progress_update (BdbProgress *p, guint64 done);
+void bdb_progress_free (BdbProgress *p);
+
 /* ---- subcommands ---- */
 int bdb_cmd_parse (BdbCli *cli, int argc, char **argv);
 int bdb_cmd_explain (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_ingest (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_sweep (BdbCli *cli, int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /* Configuration: one GKeyFile, read by the CLI only (the library takes
  * plain structs).  bouncedb.conf(5) documents every key. */
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 static char *
@@ -83,4 +84,128 @@ bdb_cli_parse_options_from_config (BdbCli *cli, BdbParseOptions *opts)
 	char **keep = g_key_file_get_string_list (kf, "parse", "keep_headers", NULL, NULL);
 	opts->keep_headers = (const char *const *) keep;
 	return keep;
+}
+
+char *
+bdb_cli_db_dir (BdbCli *cli, const char *option)
+{
+	if (option && *option)
+		return g_strdup (option);
+	const char *env = g_getenv ("BOUNCEDB_DB");
+	if (env && *env)
+		return g_strdup (env);
+	char *conf = g_key_file_get_string (cli->config, "database", "path", NULL);
+	if (conf && *conf)
+		return conf;
+	g_free (conf);
+	if (geteuid () == 0)
+		return g_strdup ("/var/lib/bouncedb");
+	return g_build_filename (g_get_user_data_dir (), "bouncedb", NULL);
+}
+
+static guint
+get_uint (GKeyFile *kf, const char *group, const char *key, guint fallback)
+{
+	g_autofree char *v = g_key_file_get_string (kf, group, key, NULL);
+	if (!v)
+		return fallback;
+	char *end;
+	guint64 n = g_ascii_strtoull (v, &end, 10);
+	return *end == '\0' && n <= G_MAXUINT ? (guint) n : fallback;
+}
+
+/* "30d", "12h", "90m", "3600" (seconds), "0" or "never". */
+gboolean
+bdb_cli_parse_duration (const char *text, gint64 *seconds)
+{
+	if (!text || !*text)
+		return FALSE;
+	if (g_ascii_strcasecmp (text, "never") == 0) {
+		*seconds = 0;
+		return TRUE;
+	}
+	char *end;
+	guint64 n = g_ascii_strtoull (text, &end, 10);
+	if (end == text)
+		return FALSE;
+	gint64 unit = 1;
+	switch (g_ascii_tolower (*end)) {
+	case '\0': case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case 'w': unit = 7 * 86400; break;
+	case 'y': unit = 365 * 86400; break;
+	default: return FALSE;
+	}
+	if (*end && end[1])
+		return FALSE;
+	*seconds = (gint64) n * unit;
+	return TRUE;
+}
+
+gboolean
+bdb_cli_policy (BdbCli *cli, BdbPolicy *policy, GError **error)
+{
+	GKeyFile *kf = cli->config;
+	bdb_policy_init (policy);
+	policy->soft_threshold = get_uint (kf, "policy", "soft_threshold", policy->soft_threshold);
+	policy->soft_window_days = get_uint (kf, "policy", "soft_window_days", policy->soft_window_days);
+	policy->soft_span_days = get_uint (kf, "policy", "soft_span_days", policy->soft_span_days);
+	policy->domain_threshold = get_uint (kf, "policy", "domain_threshold", policy->domain_threshold);
+	policy->events_per_address = get_uint (kf, "policy", "events_per_address", policy->events_per_address);
+	policy->keep_local_case = g_key_file_get_boolean (kf, "policy", "keep_local_case", NULL);
+	g_autofree char *inactive = g_key_file_get_string (kf, "policy", "inactive_expiry", NULL);
+	if (inactive && !bdb_cli_parse_duration (inactive, &policy->inactive_expiry)) {
+		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+		             "[policy] inactive_expiry: '%s' is not a duration (like 180d)", inactive);
+		return FALSE;
+	}
+	g_autofree char *domain = g_key_file_get_string (kf, "policy", "domain_expiry", NULL);
+	if (domain && !bdb_cli_parse_duration (domain, &policy->domain_expiry)) {
+		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+		             "[policy] domain_expiry: '%s' is not a duration (like 90d)", domain);
+		return FALSE;
+	}
+	/* [expiry] reason = duration, per classification reason. */
+	gsize n = 0;
+	g_auto (GStrv) keys = g_key_file_get_keys (kf, "expiry", &n, NULL);
+	for (gsize i = 0; i < n; i++) {
+		BdbReason r;
+		g_autofree char *v = g_key_file_get_string (kf, "expiry", keys[i], NULL);
+		if (!bdb_reason_from_name (keys[i], &r)) {
+			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+			             "[expiry] '%s' is not a reason", keys[i]);
+			return FALSE;
+		}
+		if (!bdb_cli_parse_duration (v, &policy->expiry[r])) {
+			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			             "[expiry] %s: '%s' is not a duration (like 90d, or never)", keys[i], v);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+BdbStore *
+bdb_cli_open_store (BdbCli *cli, const char *dir, gboolean read_only, GError **error)
+{
+	BdbStoreOptions opts;
+	bdb_store_options_init (&opts);
+	opts.read_only = read_only;
+	GKeyFile *kf = cli->config;
+	opts.map_size = get_size (kf, "database", "map_size", opts.map_size);
+	opts.map_size_max = get_size (kf, "database", "map_size_max", opts.map_size_max);
+	opts.lock_timeout_ms = get_uint (kf, "database", "lock_timeout_ms", opts.lock_timeout_ms);
+	return bdb_store_open (dir, &opts, error);
+}
+
+gint64
+bdb_cli_now (void)
+{
+	/* BOUNCEDB_NOW pins the clock, for tests of expiry and windows. */
+	const char *pinned = g_getenv ("BOUNCEDB_NOW");
+	if (pinned && *pinned)
+		return g_ascii_strtoll (pinned, NULL, 10);
+	return g_get_real_time () / G_USEC_PER_SEC;
 }

@@ -17,6 +17,8 @@ typedef struct {
 static const BdbCommand commands[] = {
 	{ "parse", bdb_cmd_parse, "read bounce messages and print one record per recipient" },
 	{ "explain", bdb_cmd_explain, "show the evidence and the rule behind each recipient's verdict" },
+	{ "ingest", bdb_cmd_ingest, "store one bounce from standard input (MTA pipe delivery)" },
+	{ "sweep", bdb_cmd_sweep, "store every bounce of Maildirs and mboxes" },
 };
 
 static void

@@ -17,21 +17,6 @@ static const char *const subject_prefixes[] = {
 	"risposta automatica", "automatisch antwoord", "自動応答", "自動返信",
 };
 
-static const char *const bounce_subjects[] = {
-	"undeliver", "returned mail", "delivery status", "delivery failure",
-	"failure notice", "mail delivery", "delivery notification", "non remis",
-	"nondeliver", "not delivered", "could not be delivered", "mail system error",
-};
-
-static gboolean
-has_word (const char *haystack_lower, const char *const *needles, gsize n)
-{
-	for (gsize i = 0; i < n; i++)
-		if (strstr (haystack_lower, needles[i]))
-			return TRUE;
-	return FALSE;
-}
-
 static gboolean
 header_is_set (GMimeObject *obj, const char *name)
 {
@@ -47,9 +32,7 @@ bdb_read_autoreply (const BdbMessageView *view, BdbReport *report)
 	const char *subject = report->v[BDB_FIELD_REPORT_SUBJECT];
 	g_autofree char *subj = g_utf8_strdown (subject ? subject : "", -1);
 
-	if (!from || g_str_has_prefix (from, "mailer-daemon@") || g_str_has_prefix (from, "postmaster@"))
-		return FALSE;
-	if (has_word (subj, bounce_subjects, G_N_ELEMENTS (bounce_subjects)))
+	if (!from || view->daemon_sender || view->bounce_subject || view->status_part)
 		return FALSE;
 
 	const char *as = g_mime_object_get_header (obj, "Auto-Submitted");

@@ -313,7 +313,8 @@ bdb_read_delivery_status (const BdbMessageView *view, BdbReport *report)
 		g_autoptr (GByteArray) body = bdb_part_content (view->status_part, view->opts->max_part_size);
 		list = bdb_field_list_parse ((const char *) body->data, body->len, 0);
 	} else {
-		const char *start = view->text ? find_embedded_status (view->text->str) : NULL;
+		/* Only in a bounce: a person may quote DSN fields in a mail. */
+		const char *start = view->text && view->bounce_shaped ? find_embedded_status (view->text->str) : NULL;
 		if (!start)
 			return FALSE;
 		list = bdb_field_list_parse (start, strlen (start), BDB_FIELDS_STOP_AT_MIME);

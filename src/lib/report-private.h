@@ -38,6 +38,14 @@ typedef struct {
 	const char *report_type;       /* its report-type parameter as written, or NULL */
 	GString *text;                 /* human-readable text parts, UTF-8, bounded */
 	const BdbParseOptions *opts;
+	/* The message says it is a bounce: a delivery-status part, a mailer
+	 * daemon as sender, X-Failed-Recipients, or a null sender with a
+	 * bounce's subject.  Heuristic readers only run on such messages, so
+	 * that a person quoting a bounce never suppresses anyone. */
+	gboolean bounce_shaped;
+	gboolean null_sender;          /* Return-Path: <> */
+	gboolean daemon_sender;        /* From a mailer daemon or postmaster */
+	gboolean bounce_subject;       /* "Undelivered Mail Returned to Sender" ... */
 } BdbMessageView;
 
 BdbReport *bdb_report_new (void);
@@ -72,6 +80,9 @@ gboolean bdb_find_enhanced_code (const char *text, char out[16]);
 const char *bdb_find_smtp_command (const char *text);
 gboolean bdb_find_reply_code (const char *text, char out[4]);
 gboolean bdb_status_is_valid (const char *code);
+
+/* Fill the bounce_shaped evidence of @view (shape.c). */
+void bdb_message_view_shape (BdbMessageView *view, const BdbReport *report);
 
 /* Readers.  Each returns TRUE when it recognised its format and filled
  * records (or set a problem) in @report. */

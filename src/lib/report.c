@@ -602,20 +602,6 @@ ensure_gmime (void)
 	g_once (&once, init_gmime, NULL);
 }
 
-/* Does a message nothing could read still look like a bounce?  Then it is
- * kept for a human instead of being waved through as ordinary mail. */
-static gboolean
-looks_like_bounce (const BdbMessageView *view, const BdbReport *report)
-{
-	if (view->status_part || view->multipart_report)
-		return TRUE;
-	const char *from = report->v[BDB_FIELD_REPORT_FROM];
-	if (from && (g_str_has_prefix (from, "mailer-daemon@") || g_str_has_prefix (from, "postmaster@")))
-		return TRUE;
-	const char *xfr = g_mime_object_get_header (GMIME_OBJECT (view->message), "X-Failed-Recipients");
-	return xfr != NULL;
-}
-
 static BdbReport *
 parse_stream (GMimeStream *stream, const char *data, gsize len,
               const BdbParseOptions *given, GError **error)
@@ -653,6 +639,7 @@ parse_stream (GMimeStream *stream, const char *data, gsize len,
 	collect_text (&w);
 	g_string_free (w.orphan_text, TRUE);
 	read_original (&w.view, report);
+	bdb_message_view_shape (&w.view, report);
 
 	if (bdb_read_delivery_status (&w.view, report))
 		report->kind = BDB_KIND_DSN;
@@ -668,7 +655,7 @@ parse_stream (GMimeStream *stream, const char *data, gsize len,
 	if (report->kind != BDB_KIND_NONE && report->records->len == 0) {
 		bdb_report_set_problem (report, "the report names no recipient that could be read");
 		report->kind = BDB_KIND_NONE;
-	} else if (report->kind == BDB_KIND_NONE && looks_like_bounce (&w.view, report)) {
+	} else if (report->kind == BDB_KIND_NONE && w.view.bounce_shaped) {
 		bdb_report_set_problem (report, "looks like a bounce, but no recipient could be read");
 	}
 	if (report->truncated) {
@@ -725,6 +712,16 @@ bdb_report_parse_bytes (const char *data, gsize len, const BdbParseOptions *opts
 		             "header block is larger than the limit of %" G_GSIZE_FORMAT " bytes",
 		             o.max_header_size);
 		return NULL;
+	}
+	/* Old Mac tools store mail with bare CR line ends, which GMime reads
+	 * as one endless line: turn them into LF (doc/VIOLATIONS.md). */
+	g_autofree char *lf = NULL;
+	if (len && !memchr (data, '\n', MIN (len, (gsize) 8192)) && memchr (data, '\r', MIN (len, (gsize) 8192))) {
+		lf = g_memdup2 (data, len);
+		for (gsize i = 0; i < len; i++)
+			if (lf[i] == '\r')
+				lf[i] = '\n';
+		data = lf;
 	}
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data, len);
 	BdbReport *r = parse_stream (stream, data, len, opts, error);

@@ -381,8 +381,23 @@ grow_map (BdbStore *s, GError **error)
 	return check (NULL, rc, "cannot grow the database map", error);
 }
 
+static gboolean
+run_write (BdbStore *store, BdbWriteFunc fn, gpointer data, gboolean commit, GError **error);
+
 gboolean
 bdb_store_write (BdbStore *store, BdbWriteFunc fn, gpointer data, GError **error)
+{
+	return run_write (store, fn, data, TRUE, error);
+}
+
+gboolean
+bdb_store_rehearse (BdbStore *store, BdbWriteFunc fn, gpointer data, GError **error)
+{
+	return run_write (store, fn, data, FALSE, error);
+}
+
+static gboolean
+run_write (BdbStore *store, BdbWriteFunc fn, gpointer data, gboolean commit, GError **error)
 {
 	if (store->opts.read_only) {
 		g_set_error (error, BDB_ERROR, BDB_ERROR_PERMISSION, "database opened read-only");
@@ -401,6 +416,11 @@ bdb_store_write (BdbStore *store, BdbWriteFunc fn, gpointer data, GError **error
 		BdbTxn txn = { store, t, FALSE, 0 };
 		GError *err = NULL;
 		gboolean ok = fn (&txn, data, &err);
+		if (ok && !commit) {
+			mdb_txn_abort (t);
+			unlock_writer (store);
+			return TRUE;
+		}
 		if (ok) {
 			rc = mdb_txn_commit (t);
 			if (rc == MDB_MAP_FULL)

@@ -1,0 +1,171 @@
+/* bouncedb ingest: one message from standard input, for pipe delivery
+ * (procmail, Sieve's vnd.dovecot.pipe, a Postfix pipe transport).
+ *
+ * The exit status is the contract with the MTA: 0 when the message was
+ * stored or kept, 75 (EX_TEMPFAIL) for any local failure, so the MTA keeps
+ * the message and retries.  Postfix turns any other non-zero status into
+ * a permanent failure, which would bounce a bounce.  Messages that are not
+ * bounces, or that cannot be read, are kept in a Maildir (--keep, default
+ * DB/quarantine) so nothing is lost.  Nothing printed here starts with a
+ * status code: pipe(8) would read it as the delivery status.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+typedef struct {
+	const BdbPolicy *policy;
+	const BdbReport *report;
+	const BdbVerdict *verdicts;
+	gint64 arrival;
+	BdbApplyStats stats;
+} IngestWrite;
+
+static gboolean
+write_report (BdbTxn *txn, gpointer data, GError **error)
+{
+	IngestWrite *w = data;
+	memset (&w->stats, 0, sizeof w->stats);  /* re-run after a map resize */
+	return bdb_policy_apply (w->policy, txn, w->report, w->verdicts, w->arrival, &w->stats, error);
+}
+
+/* Read all of stdin, at most @limit bytes; *@over is set when there is
+ * more (the rest is still unread). */
+static GByteArray *
+read_input (gsize limit, gboolean *over, GError **error)
+{
+	GByteArray *buf = g_byte_array_new ();
+	char chunk[65536];
+	*over = FALSE;
+	for (;;) {
+		gsize want = MIN (sizeof chunk, limit + 1 - MIN (limit + 1, buf->len));
+		if (want == 0) {
+			*over = TRUE;
+			return buf;
+		}
+		ssize_t n = read (STDIN_FILENO, chunk, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "reading standard input: %s", g_strerror (errno));
+			g_byte_array_unref (buf);
+			return NULL;
+		}
+		if (n == 0)
+			return buf;
+		g_byte_array_append (buf, (const guint8 *) chunk, (guint) n);
+	}
+}
+
+static int
+keep (BdbCli *cli, const char *dir, const GByteArray *buf, gboolean stream_rest,
+      const char *why, gboolean quiet)
+{
+	GError *error = NULL;
+	g_autofree char *path = NULL;
+	gboolean ok = stream_rest
+	              ? bdb_maildir_deliver_stream (dir, (const char *) buf->data, buf->len, STDIN_FILENO, &path, &error)
+	              : bdb_maildir_deliver (dir, (const char *) buf->data, buf->len, &path, &error);
+	if (!ok) {
+		bdb_cli_error (cli, dir, error);
+		g_error_free (error);
+		return EX_TEMPFAIL;
+	}
+	if (!quiet)
+		bdb_cli_warn (cli, "kept in %s: %s", path, why);
+	return EX_OK;
+}
+
+int
+bdb_cmd_ingest (BdbCli *cli, int argc, char **argv)
+{
+	char *db_opt = NULL, *keep_opt = NULL;
+	gboolean quiet = FALSE;
+	GOptionEntry entries[] = {
+		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
+		{ "keep", 'k', 0, G_OPTION_ARG_FILENAME, &keep_opt,
+		  "Maildir for messages that are not bounces or cannot be read (default: DB/quarantine)", "MAILDIR" },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Say nothing about kept messages", NULL },
+		{ NULL },
+	};
+	if (!bdb_cli_parse_options (cli, "< MESSAGE",
+	                            "Store the bounce read from standard input (for MTA pipe delivery).",
+	                            "Exit status: 0 when the message was stored or kept, 75 (EX_TEMPFAIL) when\n"
+	                            "anything local failed: the MTA then keeps the message and tries again.\n"
+	                            "\n"
+	                            "Examples:\n"
+	                            "  procmail:  | bouncedb ingest --db /var/lib/bouncedb\n"
+	                            "  Postfix master.cf:  bouncedb unix - n n - - pipe\n"
+	                            "      flags=Rq user=bouncedb argv=/usr/bin/bouncedb ingest",
+	                            entries, &argc, &argv))
+		return EX_TEMPFAIL;  /* a wrong command line is still a local failure */
+	if (argc > 1) {
+		bdb_cli_warn (cli, "takes no arguments; the message comes on standard input");
+		return EX_TEMPFAIL;
+	}
+
+	g_autofree char *db = bdb_cli_db_dir (cli, db_opt);
+	g_autofree char *conf_keep = g_key_file_get_string (cli->config, "ingest", "keep", NULL);
+	g_autofree char *keep_dir = keep_opt ? g_strdup (keep_opt)
+	                          : conf_keep ? g_strdup (conf_keep)
+	                          : g_build_filename (db, "quarantine", NULL);
+	GError *error = NULL;
+	int status = EX_OK;
+
+	BdbParseOptions opts;
+	g_auto (GStrv) keep_headers = bdb_cli_parse_options_from_config (cli, &opts);
+	gboolean over = FALSE;
+	g_autoptr (GByteArray) buf = read_input (opts.max_message_size, &over, &error);
+	if (!buf) {
+		bdb_cli_error (cli, NULL, error);
+		g_error_free (error);
+		return EX_TEMPFAIL;
+	}
+	if (over) {
+		g_autofree char *why = g_strdup_printf ("larger than max_message_size (%" G_GSIZE_FORMAT " bytes)",
+		                                        opts.max_message_size);
+		return bdb_cli_finish (cli, keep (cli, keep_dir, buf, TRUE, why, quiet));
+	}
+	gint64 arrival = bdb_cli_now ();
+	g_autoptr (BdbReport) report = bdb_report_parse_bytes ((const char *) buf->data, buf->len, &opts, &error);
+	if (!report) {
+		g_autofree char *why = g_strdup (error->message);
+		g_clear_error (&error);
+		return bdb_cli_finish (cli, keep (cli, keep_dir, buf, FALSE, why, quiet));
+	}
+	guint n = bdb_report_n_records (report);
+	if (n == 0) {
+		const char *problem = bdb_report_problem (report);
+		return bdb_cli_finish (cli, keep (cli, keep_dir, buf, FALSE,
+		                                  problem ? problem : "not a bounce report", quiet));
+	}
+
+	g_autoptr (BdbRules) rules = bdb_cli_rules (cli, &error);
+	BdbPolicy policy;
+	if (!rules || !bdb_cli_policy (cli, &policy, &error)) {
+		bdb_cli_error (cli, cli->config_path, error);
+		g_error_free (error);
+		return EX_TEMPFAIL;
+	}
+	g_autofree BdbVerdict *verdicts = g_new0 (BdbVerdict, n);
+	for (guint i = 0; i < n; i++)
+		bdb_classify (rules, bdb_report_get_record (report, i), &verdicts[i]);
+
+	g_autoptr (BdbStore) store = bdb_cli_open_store (cli, db, FALSE, &error);
+	if (!store) {
+		bdb_cli_error (cli, db, error);
+		g_error_free (error);
+		return EX_TEMPFAIL;
+	}
+	IngestWrite w = { &policy, report, verdicts, arrival, { 0 } };
+	if (!bdb_store_write (store, write_report, &w, &error)) {
+		bdb_cli_error (cli, db, error);
+		g_error_free (error);
+		return EX_TEMPFAIL;
+	}
+	if (w.stats.invalid && w.stats.invalid == w.stats.records)
+		status = keep (cli, keep_dir, buf, FALSE, "no recipient address could be normalised", quiet);
+	/* Nothing goes to stdout: the MTA may log it. */
+	return status;
+}

@@ -1,0 +1,509 @@
+/* bouncedb sweep: store every bounce of Maildirs (and mboxes).
+ *
+ * Messages are read in batches; each batch is applied in one write
+ * transaction, committed durably, and only then are its messages marked
+ * processed (moved to cur/ with the S flag, moved away, or deleted).  A
+ * crash before the commit loses nothing (the messages are still new); a
+ * crash after it counts nothing twice (every applied message's fingerprint
+ * is stored in the same transaction).  Messages that cannot be read go to
+ * a quarantine Maildir, never away.  Memory is bounded by the batch, not
+ * the Maildir: the directory is read as a stream.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include "cli.h"
+
+typedef enum { DONE_SEEN, DONE_DELETE, DONE_MOVE, DONE_KEEP } DoneMode;
+
+typedef struct {
+	BdbMaildirEntry *entry;    /* NULL for mbox messages */
+	BdbReport *report;
+	BdbVerdict *verdicts;
+	char *quarantine_why;      /* set: move to quarantine */
+	gint64 arrival;
+} Item;
+
+typedef struct {
+	guint64 messages, reports, not_reports, quarantined, failed, vanished;
+	BdbApplyStats apply;
+} Totals;
+
+typedef struct {
+	BdbCli *cli;
+	BdbRules *rules;
+	BdbPolicy policy;
+	BdbParseOptions popts;
+	BdbStore *store;
+	gboolean dry_run;
+	char *quarantine_opt;
+	DoneMode done;
+	char *done_dir;
+	guint batch_size;
+	BdbProgress *progress;
+	guint64 progress_done;
+	Totals totals;
+	int status;
+	/* the batch */
+	GPtrArray *items;          /* Item * */
+	BdbApplyStats batch_stats;
+} Sweep;
+
+static void
+item_free (Item *it)
+{
+	bdb_maildir_entry_free (it->entry);
+	bdb_report_free (it->report);
+	g_free (it->verdicts);
+	g_free (it->quarantine_why);
+	g_free (it);
+}
+
+static void
+fail_with (Sweep *sw, const char *what, const GError *error)
+{
+	bdb_cli_error (sw->cli, what, error);
+	int code = bdb_exit_code (error);
+	if (sw->status == EX_OK)
+		sw->status = code;
+}
+
+/* Parse one message into an item of the batch. */
+static void
+add_message (Sweep *sw, BdbMaildirEntry *entry, const char *data, gsize len)
+{
+	Item *it = g_new0 (Item, 1);
+	it->entry = entry;
+	it->arrival = entry ? entry->mtime : bdb_cli_now ();
+	GError *error = NULL;
+	it->report = entry ? bdb_report_parse_file (entry->path, &sw->popts, &error)
+	                   : bdb_report_parse_bytes (data, len, &sw->popts, &error);
+	sw->totals.messages++;
+	if (!it->report) {
+		if (g_error_matches (error, BDB_ERROR, BDB_ERROR_NOT_FOUND)) {
+			/* Vanished since the directory was read: someone else took it. */
+			sw->totals.vanished++;
+			g_error_free (error);
+			item_free (it);
+			return;
+		}
+		if (g_error_matches (error, BDB_ERROR, BDB_ERROR_LIMIT) ||
+		    g_error_matches (error, BDB_ERROR, BDB_ERROR_PARSE)) {
+			it->quarantine_why = g_strdup (error->message);
+		} else {
+			fail_with (sw, entry ? entry->path : "mbox message", error);
+			sw->totals.failed++;
+			g_error_free (error);
+			item_free (it);
+			return;
+		}
+		g_error_free (error);
+	} else if (bdb_report_n_records (it->report) == 0) {
+		const char *problem = bdb_report_problem (it->report);
+		if (problem)
+			it->quarantine_why = g_strdup (problem);
+		else
+			sw->totals.not_reports++;
+	} else {
+		guint n = bdb_report_n_records (it->report);
+		it->verdicts = g_new0 (BdbVerdict, n);
+		for (guint i = 0; i < n; i++)
+			bdb_classify (sw->rules, bdb_report_get_record (it->report, i), &it->verdicts[i]);
+		sw->totals.reports++;
+	}
+	g_ptr_array_add (sw->items, it);
+}
+
+static gboolean
+write_batch (BdbTxn *txn, gpointer data, GError **error)
+{
+	Sweep *sw = data;
+	memset (&sw->batch_stats, 0, sizeof sw->batch_stats);  /* re-run after a map resize */
+	for (guint i = 0; i < sw->items->len; i++) {
+		Item *it = sw->items->pdata[i];
+		if (!it->report || !it->verdicts)
+			continue;
+		if (!bdb_policy_apply (&sw->policy, txn, it->report, it->verdicts, it->arrival,
+		                       &sw->batch_stats, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+add_stats (BdbApplyStats *to, const BdbApplyStats *from)
+{
+	to->messages += from->messages;
+	to->duplicates += from->duplicates;
+	to->records += from->records;
+	to->suppressed += from->suppressed;
+	to->confirmed += from->confirmed;
+	to->complaints += from->complaints;
+	to->soft += from->soft;
+	to->inactive += from->inactive;
+	to->sender += from->sender;
+	to->success += from->success;
+	to->delays += from->delays;
+	to->ignored += from->ignored;
+	to->invalid += from->invalid;
+	to->stale += from->stale;
+	to->domains += from->domains;
+}
+
+static char *
+quarantine_dir (Sweep *sw, const BdbMaildirEntry *e)
+{
+	if (sw->quarantine_opt)
+		return g_strdup (sw->quarantine_opt);
+	/* A Maildir++ subfolder: IMAP clients show it as "Quarantine". */
+	g_autofree char *sub = g_path_get_dirname (e->path);
+	g_autofree char *maildir = g_path_get_dirname (sub);
+	return g_build_filename (maildir, ".Quarantine", NULL);
+}
+
+/* After the commit: quarantine or mark each message. */
+static void
+finish_batch (Sweep *sw)
+{
+	for (guint i = 0; i < sw->items->len; i++) {
+		Item *it = sw->items->pdata[i];
+		GError *error = NULL;
+		if (it->quarantine_why)
+			sw->totals.quarantined++;
+		if (!it->entry || sw->dry_run)
+			continue;
+		gboolean ok = TRUE;
+		if (it->quarantine_why) {
+			g_autofree char *q = quarantine_dir (sw, it->entry);
+			ok = bdb_maildir_move (it->entry, q, &error);
+			if (ok)
+				bdb_cli_warn (sw->cli, "'%s': quarantined in %s: %s", it->entry->name, q,
+				              it->quarantine_why);
+		} else {
+			switch (sw->done) {
+			case DONE_SEEN:
+				ok = bdb_maildir_mark_seen (it->entry, &error);
+				break;
+			case DONE_MOVE:
+				ok = bdb_maildir_move (it->entry, sw->done_dir, &error);
+				break;
+			case DONE_DELETE:
+				if (unlink (it->entry->path) != 0 && errno != ENOENT) {
+					g_set_error (&error, BDB_ERROR, BDB_ERROR_IO, "cannot delete: %s", g_strerror (errno));
+					ok = FALSE;
+				}
+				break;
+			case DONE_KEEP:
+				break;
+			}
+		}
+		if (!ok) {
+			fail_with (sw, it->entry->path, error);
+			g_error_free (error);
+		}
+	}
+}
+
+static gboolean
+flush_batch (Sweep *sw)
+{
+	if (sw->items->len == 0)
+		return TRUE;
+	GError *error = NULL;
+	gboolean ok = sw->dry_run ? bdb_store_rehearse (sw->store, write_batch, sw, &error)
+	                          : bdb_store_write (sw->store, write_batch, sw, &error);
+	if (!ok) {
+		/* Nothing of this batch is marked: the next sweep retries it. */
+		fail_with (sw, bdb_store_path (sw->store), error);
+		g_error_free (error);
+		g_ptr_array_set_size (sw->items, 0);
+		return FALSE;
+	}
+	add_stats (&sw->totals.apply, &sw->batch_stats);
+	finish_batch (sw);
+	sw->progress_done += sw->items->len;
+	bdb_progress_update (sw->progress, sw->progress_done);
+	g_ptr_array_set_size (sw->items, 0);
+	return TRUE;
+}
+
+static gboolean
+sweep_maildir (Sweep *sw, const char *maildir)
+{
+	GError *error = NULL;
+	g_autoptr (BdbMaildirScan) scan = bdb_maildir_scan_new (maildir, &error);
+	if (!scan) {
+		fail_with (sw, maildir, error);
+		g_error_free (error);
+		return TRUE;  /* the other Maildirs still get their sweep */
+	}
+	BdbMaildirEntry *e;
+	while ((e = bdb_maildir_scan_next (scan, &error))) {
+		add_message (sw, e, NULL, 0);
+		if (sw->items->len >= sw->batch_size && !flush_batch (sw))
+			return FALSE;
+	}
+	if (error) {
+		fail_with (sw, maildir, error);
+		g_error_free (error);
+	}
+	return flush_batch (sw);
+}
+
+static gboolean
+sweep_mbox (Sweep *sw, const char *path)
+{
+	GError *error = NULL;
+	g_autoptr (BdbMbox) mbox = bdb_mbox_open (path, &error);
+	if (!mbox) {
+		fail_with (sw, path, error);
+		g_error_free (error);
+		return TRUE;
+	}
+	const char *data;
+	gsize len;
+	while (bdb_mbox_next (mbox, &data, &len, &error)) {
+		add_message (sw, NULL, data, len);
+		if (sw->items->len >= sw->batch_size && !flush_batch (sw))
+			return FALSE;
+	}
+	return flush_batch (sw);
+}
+
+/* One sweep per Maildir at a time: a lock in the database directory keyed
+ * by the Maildir's real path (the Maildir itself stays untouched). */
+static int
+lock_maildir (const char *db, const char *maildir, gboolean wait, GError **error)
+{
+	g_autofree char *real = realpath (maildir, NULL);
+	g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA1, real ? real : maildir, -1);
+	hash[16] = '\0';
+	g_autofree char *name = g_strdup_printf ("sweep-%s.lock", hash);
+	g_autofree char *path = g_build_filename (db, name, NULL);
+	int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "cannot open lock %s: %s", path, g_strerror (errno));
+		return -1;
+	}
+	if (flock (fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close (fd);
+		if (e == EWOULDBLOCK)
+			return -2;
+		g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "cannot lock %s: %s", path, g_strerror (e));
+		return -1;
+	}
+	return fd;
+}
+
+static void
+print_summary (const Sweep *sw, gboolean json, double secs)
+{
+	const Totals *t = &sw->totals;
+	const BdbApplyStats *a = &t->apply;
+	double rate = secs > 0 ? (double) t->messages / secs : 0;
+	if (json) {
+		g_autoptr (JsonBuilder) b = json_builder_new ();
+		json_builder_begin_object (b);
+#define NUM(name, v) do { json_builder_set_member_name (b, name); json_builder_add_int_value (b, (gint64) (v)); } while (0)
+		NUM ("messages", t->messages);
+		NUM ("reports", t->reports);
+		NUM ("not_reports", t->not_reports);
+		NUM ("quarantined", t->quarantined);
+		NUM ("failed", t->failed);
+		NUM ("vanished", t->vanished);
+		NUM ("duplicates", a->duplicates);
+		NUM ("records", a->records);
+		NUM ("suppressed", a->suppressed);
+		NUM ("confirmed", a->confirmed);
+		NUM ("soft", a->soft);
+		NUM ("inactive", a->inactive);
+		NUM ("complaints", a->complaints);
+		NUM ("sender", a->sender);
+		NUM ("success", a->success);
+		NUM ("delays", a->delays);
+		NUM ("ignored", a->ignored);
+		NUM ("invalid", a->invalid);
+		NUM ("stale", a->stale);
+		NUM ("domains", a->domains);
+#undef NUM
+		json_builder_set_member_name (b, "dry_run");
+		json_builder_add_boolean_value (b, sw->dry_run);
+		json_builder_set_member_name (b, "seconds");
+		json_builder_add_double_value (b, secs);
+		json_builder_set_member_name (b, "messages_per_second");
+		json_builder_add_double_value (b, rate);
+		json_builder_end_object (b);
+		JsonNode *root = json_builder_get_root (b);
+		bdb_cli_print_json (stdout, root);
+		json_node_unref (root);
+		return;
+	}
+	printf ("%s%" G_GUINT64_FORMAT " messages: %" G_GUINT64_FORMAT " reports, %" G_GUINT64_FORMAT
+	        " not bounces, %" G_GUINT64_FORMAT " quarantined, %" G_GUINT64_FORMAT " failed, %u already seen; "
+	        "%u suppressed, %u soft counted, %u complaints, %u sender-side; %.2f s, %.0f messages/s\n",
+	        sw->dry_run ? "dry run: " : "", t->messages, t->reports, t->not_reports, t->quarantined,
+	        t->failed, a->duplicates, a->suppressed, a->soft, a->complaints, a->sender, secs, rate);
+}
+
+/* The dry run's scratch database: a directory of plain files. */
+static void
+remove_flat_dir (const char *dir)
+{
+	GDir *d = g_dir_open (dir, 0, NULL);
+	const char *n;
+	while (d && (n = g_dir_read_name (d))) {
+		g_autofree char *p = g_build_filename (dir, n, NULL);
+		unlink (p);
+	}
+	if (d)
+		g_dir_close (d);
+	rmdir (dir);
+}
+
+static gboolean
+parse_done (const char *text, DoneMode *mode, char **dir)
+{
+	if (!text || strcmp (text, "seen") == 0)
+		*mode = DONE_SEEN;
+	else if (strcmp (text, "delete") == 0)
+		*mode = DONE_DELETE;
+	else if (strcmp (text, "keep") == 0)
+		*mode = DONE_KEEP;
+	else if (g_str_has_prefix (text, "move:") && text[5]) {
+		*mode = DONE_MOVE;
+		*dir = g_strdup (text + 5);
+	} else
+		return FALSE;
+	return TRUE;
+}
+
+int
+bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
+{
+	char *db_opt = NULL, *quarantine = NULL, *processed = NULL;
+	char **mboxes = NULL;
+	gboolean dry_run = FALSE, json = FALSE, wait = FALSE;
+	gint batch = 0;
+	GOptionEntry entries[] = {
+		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
+		{ "mbox", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &mboxes, "Also read this mbox (repeatable; it is not modified)", "FILE" },
+		{ "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Messages per transaction (default 500)", "N" },
+		{ "processed", 'p', 0, G_OPTION_ARG_STRING, &processed,
+		  "What to do with stored messages: seen (move to cur/ with the S flag; default), delete, keep, move:MAILDIR", "HOW" },
+		{ "quarantine", 'Q', 0, G_OPTION_ARG_FILENAME, &quarantine,
+		  "Maildir for unreadable messages (default: MAILDIR/.Quarantine)", "MAILDIR" },
+		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Change nothing; report what would happen", NULL },
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the summary as JSON", NULL },
+		{ "wait", 'w', 0, G_OPTION_ARG_NONE, &wait, "Wait for another sweep of the same Maildir instead of skipping", NULL },
+		{ NULL },
+	};
+	if (!bdb_cli_parse_options (cli, "[MAILDIR...]",
+	                            "Store every bounce of Maildirs and mboxes in the database.",
+	                            "Reads new/ and the messages of cur/ not yet marked seen.  Stored messages\n"
+	                            "are marked processed only after the database has committed them, so the\n"
+	                            "sweep can be interrupted at any moment and run again.\n"
+	                            "\n"
+	                            "Examples:\n"
+	                            "  bouncedb sweep ~/Maildir/.Bounces\n"
+	                            "  bouncedb sweep --db /var/lib/bouncedb --processed delete /srv/mail/bounces\n"
+	                            "  bouncedb sweep --dry-run --json --mbox old-bounces.mbox",
+	                            entries, &argc, &argv))
+		return EX_USAGE;
+
+	Sweep sw = { 0 };
+	sw.cli = cli;
+	sw.dry_run = dry_run;
+	sw.quarantine_opt = quarantine;
+	g_autofree char *conf_processed = g_key_file_get_string (cli->config, "sweep", "processed", NULL);
+	if (!parse_done (processed ? processed : conf_processed, &sw.done, &sw.done_dir)) {
+		bdb_cli_warn (cli, "--processed: '%s' is not seen, delete, keep or move:MAILDIR",
+		              processed ? processed : conf_processed);
+		return EX_USAGE;
+	}
+	if (batch < 0) {
+		bdb_cli_warn (cli, "--batch must be positive");
+		return EX_USAGE;
+	}
+	sw.batch_size = batch ? (guint) batch
+	              : (guint) g_key_file_get_integer (cli->config, "sweep", "batch", NULL);
+	if (sw.batch_size == 0)
+		sw.batch_size = 500;
+	if (!quarantine) {
+		g_autofree char *q = g_key_file_get_string (cli->config, "sweep", "quarantine", NULL);
+		sw.quarantine_opt = g_steal_pointer (&q);
+	}
+	if (argc < 2 && !mboxes) {
+		bdb_cli_warn (cli, "nothing to sweep: give MAILDIR... or --mbox FILE");
+		return EX_USAGE;
+	}
+
+	GError *error = NULL;
+	sw.rules = bdb_cli_rules (cli, &error);
+	if (!sw.rules || !bdb_cli_policy (cli, &sw.policy, &error)) {
+		bdb_cli_error (cli, cli->config_path, error);
+		int code = bdb_exit_code (error);
+		g_error_free (error);
+		return code;
+	}
+	g_auto (GStrv) keep_headers = bdb_cli_parse_options_from_config (cli, &sw.popts);
+
+	g_autofree char *db = bdb_cli_db_dir (cli, db_opt);
+	g_autofree char *tmpdb = NULL;
+	g_autofree char *data_mdb = g_build_filename (db, "data.mdb", NULL);
+	if (dry_run && !g_file_test (data_mdb, G_FILE_TEST_EXISTS)) {
+		/* A dry run creates nothing: rehearse against an empty database. */
+		tmpdb = g_dir_make_tmp ("bouncedb-dry-XXXXXX", NULL);
+	}
+	sw.store = bdb_cli_open_store (cli, tmpdb ? tmpdb : db, FALSE, &error);
+	if (!sw.store) {
+		bdb_cli_error (cli, db, error);
+		int code = bdb_exit_code (error);
+		g_error_free (error);
+		bdb_rules_free (sw.rules);
+		return code;
+	}
+	sw.items = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
+
+	guint64 total = 0;
+	for (int i = 1; i < argc; i++)
+		total += bdb_maildir_count (argv[i]);
+	sw.progress = bdb_progress_new ("sweep", total);
+	gint64 start = g_get_monotonic_time ();
+
+	for (int i = 1; i < argc; i++) {
+		int lock = lock_maildir (tmpdb ? tmpdb : db, argv[i], wait, &error);
+		if (lock == -2) {
+			bdb_cli_warn (cli, "'%s': another sweep is running; skipped (--wait to wait)", argv[i]);
+			continue;
+		}
+		if (lock < 0) {
+			fail_with (&sw, argv[i], error);
+			g_clear_error (&error);
+			continue;
+		}
+		gboolean go_on = sweep_maildir (&sw, argv[i]);
+		close (lock);
+		if (!go_on)
+			break;
+	}
+	for (char **m = mboxes; m && *m; m++)
+		if (!sweep_mbox (&sw, *m))
+			break;
+
+	bdb_progress_free (sw.progress);
+	double secs = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+	print_summary (&sw, json, secs);
+
+	g_ptr_array_unref (sw.items);
+	bdb_store_close (sw.store);
+	if (tmpdb)
+		remove_flat_dir (tmpdb);
+	bdb_rules_free (sw.rules);
+	g_free (sw.done_dir);
+	g_free (sw.quarantine_opt);
+	g_strfreev (mboxes);
+	return bdb_cli_finish (cli, sw.status);
+}
