@@ -14,6 +14,13 @@
  * @fields (each "Name: value", NULL-terminated).  Free with g_free(). */
 char *test_dsn_message (const char *const *fields);
 
+/* The same with the report's Message-ID and Date given. */
+char *test_dsn_message_at (const char *message_id, const char *date, const char *const *fields);
+
+/* A fresh temporary directory (removed by test_rmtree()). */
+char *test_tmpdir (void);
+void test_rmtree (const char *dir);
+
 /* Parse @text as a message; fails the test on error. */
 BdbReport *test_parse (const char *text);
 

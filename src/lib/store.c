@@ -804,7 +804,8 @@ decode_soft (const MDB_val *v, BdbSoftCounter *c, GError **error)
 	if (version != RECORD_VERSION)
 		return corrupt (error, "soft counter", version);
 	memset (c, 0, sizeof *c);
-	c->n_days = MIN (bdb_get_u8 (&r), BDB_SOFT_MAX_DAYS);
+	guint8 n_days = bdb_get_u8 (&r);  /* MIN() would read it twice */
+	c->n_days = MIN (n_days, BDB_SOFT_MAX_DAYS);
 	c->last_seen = (gint64) bdb_get_u64 (&r);
 	bdb_get_str_into (&r, c->last_reason, sizeof c->last_reason);
 	for (guint i = 0; i < c->n_days; i++)

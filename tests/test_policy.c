@@ -1,0 +1,356 @@
+/* The suppression policy: what classified reports do to the database. */
+#include <string.h>
+#include "testutil.h"
+
+#define DAY 86400
+#define T0 1793613540  /* Mon, 2 Nov 2026 09:59:00 +0000 */
+
+typedef struct {
+	char *dir;
+	BdbStore *store;
+	BdbRules *rules;
+	BdbPolicy policy;
+	BdbApplyStats stats;
+	/* for the write callback */
+	BdbReport *report;
+	BdbVerdict *verdicts;
+	gint64 arrival;
+} Fixture;
+
+static int
+setup (void **state)
+{
+	Fixture *f = g_new0 (Fixture, 1);
+	f->dir = test_tmpdir ();
+	f->store = bdb_store_open (f->dir, NULL, NULL);
+	f->rules = bdb_rules_new (NULL);
+	bdb_policy_init (&f->policy);
+	*state = f;
+	return f->store && f->rules ? 0 : -1;
+}
+
+static int
+teardown (void **state)
+{
+	Fixture *f = *state;
+	bdb_store_close (f->store);
+	bdb_rules_free (f->rules);
+	test_rmtree (f->dir);
+	g_free (f->dir);
+	g_free (f);
+	return 0;
+}
+
+static gboolean
+apply_cb (BdbTxn *txn, gpointer data, GError **error)
+{
+	Fixture *f = data;
+	return bdb_policy_apply (&f->policy, txn, f->report, f->verdicts, f->arrival, &f->stats, error);
+}
+
+/* Apply a one-recipient DSN dated @when with @fields; @id makes the
+ * message distinct. */
+static void
+apply_dsn (Fixture *f, const char *id, gint64 when, const char *const *fields)
+{
+	g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (when);
+	g_autofree char *date = g_date_time_format (dt, "%a, %d %b %Y %H:%M:%S +0000");
+	g_autofree char *msg = test_dsn_message_at (id, date, fields);
+	f->report = test_parse (msg);
+	guint n = bdb_report_n_records (f->report);
+	f->verdicts = g_new0 (BdbVerdict, n);
+	for (guint i = 0; i < n; i++)
+		bdb_classify (f->rules, bdb_report_get_record (f->report, i), &f->verdicts[i]);
+	f->arrival = when + 60;
+	GError *error = NULL;
+	if (!bdb_store_write (f->store, apply_cb, f, &error))
+		fail_msg ("apply: %s", error->message);
+	bdb_report_free (f->report);
+	g_free (f->verdicts);
+}
+
+static BdbSuppression *
+lookup (Fixture *f, BdbTable table, const char *key)
+{
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	BdbSuppression *s = NULL;
+	assert_true (bdb_txn_get_suppression (txn, table, key, &s, NULL));
+	bdb_txn_abort (txn);
+	return s;
+}
+
+static gboolean
+suppressed_at (Fixture *f, const char *addr, gint64 now)
+{
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	gboolean sup = FALSE;
+	assert_true (bdb_txn_is_suppressed (txn, addr, now, &sup, NULL, NULL));
+	bdb_txn_abort (txn);
+	return sup;
+}
+
+#define HARD(addr) (const char *const[]) { "Final-Recipient: rfc822; " addr, "Action: failed", \
+	"Status: 5.1.1", "Diagnostic-Code: smtp; 550 5.1.1 <" addr ">: Recipient address rejected: User unknown", NULL }
+#define SOFT(addr) (const char *const[]) { "Final-Recipient: rfc822; " addr, "Action: failed", \
+	"Status: 5.2.2", "Diagnostic-Code: smtp; 552 5.2.2 Mailbox full", NULL }
+
+static void
+test_hard_bounce_suppresses_once (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "a1@x", T0, HARD ("Gone@Example.COM"));
+	assert_int_equal (f->stats.suppressed, 1);
+	g_autoptr (BdbSuppression) s = lookup (f, BDB_TABLE_ADDRESS, "gone@example.com");
+	assert_non_null (s);
+	assert_int_equal (s->kind, BDB_SUPPRESSION_HARD);
+	assert_string_equal (s->reason, "userunknown");
+	assert_string_equal (s->status, "5.1.1");
+	assert_string_equal (s->reply_code, "550");
+	assert_string_equal (s->rule, "userunknown-511");
+	assert_string_equal (s->report_message_id, "a1@x");
+	assert_string_equal (s->source, "dsn");
+	assert_int_equal (s->expires, 0);  /* userunknown never expires by default */
+
+	/* The same message again (an MTA retry): counted once. */
+	apply_dsn (f, "a1@x", T0, HARD ("Gone@Example.COM"));
+	assert_int_equal (f->stats.duplicates, 1);
+	bdb_suppression_free (s);
+	s = lookup (f, BDB_TABLE_ADDRESS, "gone@example.com");
+	assert_int_equal (s->count, 1);
+
+	/* Another report confirms it. */
+	apply_dsn (f, "a2@x", T0 + DAY, HARD ("gone@example.com"));
+	bdb_suppression_free (s);
+	s = lookup (f, BDB_TABLE_ADDRESS, "gone@example.com");
+	assert_int_equal (s->count, 2);
+	assert_int_equal (s->first_seen, T0);
+	assert_int_equal (s->last_seen, T0 + DAY);
+	assert_int_equal (f->stats.confirmed, 1);
+}
+
+static void
+test_soft_bounces_need_days_and_span (void **state)
+{
+	Fixture *f = *state;
+	f->policy.soft_threshold = 3;
+	f->policy.soft_span_days = 3;
+	/* Three on one day count once. */
+	for (int i = 0; i < 3; i++) {
+		g_autofree char *id = g_strdup_printf ("s%d@x", i);
+		apply_dsn (f, id, T0 + i * 60, SOFT ("full@example.com"));
+	}
+	assert_false (suppressed_at (f, "full@example.com", T0 + DAY));
+	/* Day 2 and 3: three days counted, but spanning 2 days only. */
+	apply_dsn (f, "s10@x", T0 + 1 * DAY, SOFT ("full@example.com"));
+	apply_dsn (f, "s11@x", T0 + 2 * DAY, SOFT ("full@example.com"));
+	assert_false (suppressed_at (f, "full@example.com", T0 + 3 * DAY));
+	/* Day 4: the span reaches 3 days: inactive. */
+	apply_dsn (f, "s12@x", T0 + 3 * DAY, SOFT ("full@example.com"));
+	assert_true (suppressed_at (f, "full@example.com", T0 + 4 * DAY));
+	g_autoptr (BdbSuppression) s = lookup (f, BDB_TABLE_ADDRESS, "full@example.com");
+	assert_int_equal (s->kind, BDB_SUPPRESSION_INACTIVE);
+	assert_string_equal (s->reason, "mailboxfull");
+	assert_non_null (strstr (s->note, "soft bounces"));
+	/* Inactive suppressions expire (180 days by default). */
+	assert_int_equal (s->expires, T0 + 3 * DAY + 180 * DAY);
+	assert_false (suppressed_at (f, "full@example.com", T0 + 200 * DAY));
+}
+
+static void
+test_stale_soft_counter_resets (void **state)
+{
+	Fixture *f = *state;
+	f->policy.soft_threshold = 3;
+	f->policy.soft_span_days = 1;
+	f->policy.soft_window_days = 30;
+	apply_dsn (f, "w1@x", T0, SOFT ("old@example.com"));
+	apply_dsn (f, "w2@x", T0 + DAY, SOFT ("old@example.com"));
+	/* Sixty days later the two old bounces are out of the window. */
+	apply_dsn (f, "w3@x", T0 + 60 * DAY, SOFT ("old@example.com"));
+	assert_false (suppressed_at (f, "old@example.com", T0 + 61 * DAY));
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	BdbSoftCounter c;
+	gboolean found;
+	assert_true (bdb_txn_get_soft (txn, "old@example.com", &c, &found, NULL));
+	assert_true (found);
+	assert_int_equal (c.n_days, 1);
+	bdb_txn_abort (txn);
+}
+
+static void
+test_sender_side_never_counts (void **state)
+{
+	Fixture *f = *state;
+	f->policy.soft_threshold = 1;
+	f->policy.soft_span_days = 0;
+	for (int i = 0; i < 5; i++) {
+		g_autofree char *id = g_strdup_printf ("d%d@x", i);
+		apply_dsn (f, id, T0 + i * DAY, (const char *const[]) {
+			"Final-Recipient: rfc822; good@gmail.example", "Action: failed", "Status: 5.7.26",
+			"Diagnostic-Code: smtp; 550-5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy", NULL });
+	}
+	assert_false (suppressed_at (f, "good@gmail.example", T0 + 10 * DAY));
+	assert_int_equal (f->stats.sender, 5);
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	BdbSoftCounter c;
+	gboolean found;
+	assert_true (bdb_txn_get_soft (txn, "good@gmail.example", &c, &found, NULL));
+	assert_false (found);
+	bdb_txn_abort (txn);
+}
+
+static void
+test_success_clears_soft_counter (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "c1@x", T0, SOFT ("back@example.com"));
+	apply_dsn (f, "c2@x", T0 + DAY, (const char *const[]) {
+		"Final-Recipient: rfc822; back@example.com", "Action: delivered", "Status: 2.0.0", NULL });
+	assert_int_equal (f->stats.success, 1);
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	BdbSoftCounter c;
+	gboolean found;
+	assert_true (bdb_txn_get_soft (txn, "back@example.com", &c, &found, NULL));
+	assert_false (found);
+	bdb_txn_abort (txn);
+}
+
+static gboolean
+remove_cb (BdbTxn *txn, gpointer data, GError **error)
+{
+	Fixture *f = data;
+	gboolean was;
+	return bdb_policy_remove (&f->policy, txn, "gone@example.com", f->arrival, &was, error) && was;
+}
+
+static void
+test_removal_is_remembered (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "r1@x", T0, HARD ("gone@example.com"));
+	f->arrival = T0 + 10 * DAY;
+	GError *error = NULL;
+	assert_true (bdb_store_write (f->store, remove_cb, f, &error));
+	assert_false (suppressed_at (f, "gone@example.com", T0 + 10 * DAY));
+
+	/* A report from before the removal, arriving late, changes nothing. */
+	apply_dsn (f, "r2@x", T0 + 5 * DAY, HARD ("gone@example.com"));
+	assert_int_equal (f->stats.stale, 1);
+	assert_false (suppressed_at (f, "gone@example.com", T0 + 11 * DAY));
+
+	/* A newer one suppresses again. */
+	apply_dsn (f, "r3@x", T0 + 12 * DAY, HARD ("gone@example.com"));
+	assert_true (suppressed_at (f, "gone@example.com", T0 + 13 * DAY));
+}
+
+static void
+test_domain_after_distinct_hostunknown (void **state)
+{
+	Fixture *f = *state;
+	f->policy.domain_threshold = 3;
+	const char *users[] = { "a", "b", "b", "c" };
+	for (guint i = 0; i < G_N_ELEMENTS (users); i++) {
+		g_autofree char *id = g_strdup_printf ("h%u@x", i);
+		g_autofree char *rcpt = g_strdup_printf ("Final-Recipient: rfc822; %s@gone.example", users[i]);
+		apply_dsn (f, id, T0 + i, (const char *const[]) {
+			rcpt, "Action: failed", "Status: 5.1.2",
+			"Diagnostic-Code: smtp; 550 5.1.2 Host unknown (Name server: gone.example: host not found)", NULL });
+		g_autoptr (BdbSuppression) d = lookup (f, BDB_TABLE_DOMAIN, "gone.example");
+		/* a, b, b: two distinct recipients, no domain yet; c makes three. */
+		if (i < 3)
+			assert_null (d);
+		else
+			assert_non_null (d);
+	}
+	assert_true (suppressed_at (f, "newcomer@gone.example", T0 + DAY));
+	g_autoptr (BdbSuppression) d = lookup (f, BDB_TABLE_DOMAIN, "gone.example");
+	assert_int_equal (d->kind, BDB_SUPPRESSION_DOMAIN);
+	assert_int_equal (d->expires, T0 + 3 + 90 * DAY);
+}
+
+static void
+test_null_mx_suppresses_domain_at_once (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "n1@x", T0, (const char *const[]) {
+		"Final-Recipient: rfc822; x@nullmx.example", "Action: failed", "Status: 5.1.10",
+		"Diagnostic-Code: smtp; 556 5.1.10 Recipient address rejected: Domain nullmx.example does not accept mail (nullMX)", NULL });
+	assert_int_equal (f->stats.domains, 1);
+	assert_true (suppressed_at (f, "y@nullmx.example", T0 + 1));
+}
+
+static void
+test_future_dates_are_not_trusted (void **state)
+{
+	Fixture *f = *state;
+	/* The report claims a date a year after it arrived. */
+	g_autofree char *msg = test_dsn_message_at ("f1@x", "Mon, 2 Nov 2027 10:00:00 +0000", HARD ("late@example.com"));
+	f->report = test_parse (msg);
+	f->verdicts = g_new0 (BdbVerdict, 1);
+	bdb_classify (f->rules, bdb_report_get_record (f->report, 0), &f->verdicts[0]);
+	f->arrival = T0;
+	assert_true (bdb_store_write (f->store, apply_cb, f, NULL));
+	bdb_report_free (f->report);
+	g_free (f->verdicts);
+	g_autoptr (BdbSuppression) s = lookup (f, BDB_TABLE_ADDRESS, "late@example.com");
+	assert_int_equal (s->first_seen, T0);
+}
+
+static void
+test_original_recipient_is_the_key (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "o1@x", T0, (const char *const[]) {
+		"Original-Recipient: rfc822;list+2Bsub@example.org",
+		"Final-Recipient: rfc822; internal-user@mailhost.example.org",
+		"Action: failed", "Status: 5.1.1", NULL });
+	assert_true (suppressed_at (f, "list+sub@example.org", T0 + 1));
+	assert_false (suppressed_at (f, "internal-user@mailhost.example.org", T0 + 1));
+}
+
+static gboolean
+merge_cb (BdbTxn *txn, gpointer data, GError **error)
+{
+	Fixture *f = data;
+	g_autoptr (BdbSuppression) in = bdb_suppression_new ("imp@example.com");
+	in->kind = BDB_SUPPRESSION_IMPORTED;
+	in->reason = g_strdup ("userunknown");
+	in->first_seen = T0 - DAY;
+	in->last_seen = T0 + DAY;
+	in->count = 4;
+	return bdb_policy_merge (&f->policy, txn, BDB_TABLE_ADDRESS, in, error);
+}
+
+static void
+test_merge_is_idempotent (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "m1@x", T0, HARD ("imp@example.com"));
+	assert_true (bdb_store_write (f->store, merge_cb, f, NULL));
+	assert_true (bdb_store_write (f->store, merge_cb, f, NULL));
+	g_autoptr (BdbSuppression) s = lookup (f, BDB_TABLE_ADDRESS, "imp@example.com");
+	assert_int_equal (s->count, 4);             /* the larger, not the sum */
+	assert_int_equal (s->first_seen, T0 - DAY);
+	assert_int_equal (s->last_seen, T0 + DAY);  /* the newer entry won */
+	assert_int_equal (s->kind, BDB_SUPPRESSION_IMPORTED);
+}
+
+int
+main (void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown (fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T (test_hard_bounce_suppresses_once),
+		T (test_soft_bounces_need_days_and_span),
+		T (test_stale_soft_counter_resets),
+		T (test_sender_side_never_counts),
+		T (test_success_clears_soft_counter),
+		T (test_removal_is_remembered),
+		T (test_domain_after_distinct_hostunknown),
+		T (test_null_mx_suppresses_domain_at_once),
+		T (test_future_dates_are_not_trusted),
+		T (test_original_recipient_is_the_key),
+		T (test_merge_is_idempotent),
+	};
+	return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,356 @@
+/* The store: record layouts, tables, the writer lock, map growth. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <lmdb.h>
+#include "testutil.h"
+
+typedef struct {
+	char *dir;
+	BdbStore *store;
+} Fixture;
+
+static int
+setup (void **state)
+{
+	Fixture *f = g_new0 (Fixture, 1);
+	f->dir = test_tmpdir ();
+	GError *error = NULL;
+	f->store = bdb_store_open (f->dir, NULL, &error);
+	if (!f->store) {
+		fprintf (stderr, "open: %s\n", error->message);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown (void **state)
+{
+	Fixture *f = *state;
+	bdb_store_close (f->store);
+	test_rmtree (f->dir);
+	g_free (f->dir);
+	g_free (f);
+	return 0;
+}
+
+static gboolean
+put_one (BdbTxn *txn, gpointer data, GError **error)
+{
+	return bdb_txn_put_suppression (txn, BDB_TABLE_ADDRESS, data, error);
+}
+
+static void
+test_suppression_round_trip (void **state)
+{
+	Fixture *f = *state;
+	g_autoptr (BdbSuppression) s = bdb_suppression_new ("ann@example.com");
+	s->kind = BDB_SUPPRESSION_COMPLAINT;
+	s->reason = g_strdup ("feedback");
+	s->source = g_strdup ("arf");
+	s->status = g_strdup ("5.1.1");
+	s->reply_code = g_strdup ("550");
+	s->diagnostic = g_strdup ("550 5.1.1 ünknown üser");
+	s->rule = g_strdup ("arf");
+	s->reporting_mta = g_strdup ("mx.example.net");
+	s->remote_mta = NULL;
+	s->report_message_id = g_strdup ("r1@example.net");
+	s->original_message_id = g_strdup ("o1@example.org");
+	s->note = g_strdup ("a note");
+	s->first_seen = 1700000000;
+	s->last_seen = 1700003600;
+	s->expires = 1800000000;
+	s->count = 3;
+	GError *error = NULL;
+	assert_true (bdb_store_write (f->store, put_one, s, &error));
+
+	BdbTxn *txn = bdb_store_read (f->store, &error);
+	assert_non_null (txn);
+	BdbSuppression *got = NULL;
+	assert_true (bdb_txn_get_suppression (txn, BDB_TABLE_ADDRESS, "ann@example.com", &got, &error));
+	assert_non_null (got);
+	assert_int_equal (got->state, BDB_STATE_SUPPRESSED);
+	assert_int_equal (got->kind, BDB_SUPPRESSION_COMPLAINT);
+	assert_string_equal (got->reason, "feedback");
+	assert_string_equal (got->diagnostic, "550 5.1.1 ünknown üser");
+	assert_null (got->remote_mta);
+	assert_string_equal (got->note, "a note");
+	assert_int_equal (got->first_seen, 1700000000);
+	assert_int_equal (got->last_seen, 1700003600);
+	assert_int_equal (got->expires, 1800000000);
+	assert_int_equal (got->count, 3);
+	bdb_suppression_free (got);
+
+	/* Absent keys are not errors. */
+	assert_true (bdb_txn_get_suppression (txn, BDB_TABLE_ADDRESS, "nobody@example.com", &got, &error));
+	assert_null (got);
+
+	/* The fast path honours expiry. */
+	gboolean sup;
+	assert_true (bdb_txn_is_suppressed (txn, "ann@example.com", 1700000000, &sup, NULL, &error));
+	assert_true (sup);
+	assert_true (bdb_txn_is_suppressed (txn, "ann@example.com", 1800000001, &sup, NULL, &error));
+	assert_false (sup);
+	bdb_txn_abort (txn);
+}
+
+static gboolean
+put_domain (BdbTxn *txn, gpointer data, GError **error)
+{
+	g_autoptr (BdbSuppression) d = bdb_suppression_new ("dead.example");
+	d->kind = BDB_SUPPRESSION_DOMAIN;
+	d->reason = g_strdup ("hostunknown");
+	return bdb_txn_put_suppression (txn, BDB_TABLE_DOMAIN, d, error);
+}
+
+static void
+test_domain_suppression_covers_addresses (void **state)
+{
+	Fixture *f = *state;
+	GError *error = NULL;
+	assert_true (bdb_store_write (f->store, put_domain, NULL, &error));
+	BdbTxn *txn = bdb_store_read (f->store, &error);
+	gboolean sup;
+	BdbSuppression *hit = NULL;
+	assert_true (bdb_txn_is_suppressed (txn, "anyone@dead.example", 1, &sup, &hit, &error));
+	assert_true (sup);
+	assert_string_equal (hit->key, "dead.example");
+	bdb_suppression_free (hit);
+	assert_true (bdb_txn_is_suppressed (txn, "anyone@alive.example", 1, &sup, NULL, &error));
+	assert_false (sup);
+	bdb_txn_abort (txn);
+}
+
+static gboolean
+events_and_counters (BdbTxn *txn, gpointer data, GError **error)
+{
+	for (int i = 0; i < 30; i++) {
+		BdbEvent e = { 0 };
+		e.time = 1700000000 + i;
+		g_strlcpy (e.reason, "mailboxfull", sizeof e.reason);
+		g_strlcpy (e.disposition, "soft", sizeof e.disposition);
+		e.diagnostic = i == 29 ? g_strnfill (2000, 'x') : NULL;
+		gboolean ok = bdb_txn_add_event (txn, "bob@example.com", &e, 20, error);
+		g_free (e.diagnostic);
+		if (!ok)
+			return FALSE;
+	}
+	BdbEvent other = { .time = 5 };
+	if (!bdb_txn_add_event (txn, "bobby@example.com", &other, 20, error))
+		return FALSE;
+	BdbSoftCounter c = { 0 };
+	c.n_days = 2;
+	c.days[0] = 19000;
+	c.days[1] = 19003;
+	c.last_seen = 19003 * 86400;
+	g_strlcpy (c.last_reason, "mailboxfull", sizeof c.last_reason);
+	guint8 fp[32] = { 1, 2, 3 };
+	return bdb_txn_put_soft (txn, "bob@example.com", &c, error) &&
+	       bdb_txn_mark_seen (txn, fp, 1700000000, error) &&
+	       bdb_txn_tally_add (txn, "sender|example.com|blocked", 2, 10, error) &&
+	       bdb_txn_tally_add (txn, "sender|example.com|blocked", 3, 5, error) &&
+	       bdb_txn_tally_add (txn, "sender|example.net|blocked", 1, 5, error);
+}
+
+typedef struct {
+	guint n;
+	gint64 first, last;
+	gsize last_diag_len;
+} EventCount;
+
+static gboolean
+count_event (const char *address, const BdbEvent *e, gpointer data)
+{
+	EventCount *c = data;
+	if (c->n++ == 0)
+		c->first = e->time;
+	c->last = e->time;
+	c->last_diag_len = e->diagnostic ? strlen (e->diagnostic) : 0;
+	return TRUE;
+}
+
+static gboolean
+sum_tally (const char *name, guint64 count, gint64 last, gpointer data)
+{
+	guint64 *sum = data;
+	*sum += count;
+	return TRUE;
+}
+
+static void
+test_events_counters_seen_tally (void **state)
+{
+	Fixture *f = *state;
+	GError *error = NULL;
+	assert_true (bdb_store_write (f->store, events_and_counters, NULL, &error));
+	BdbTxn *txn = bdb_store_read (f->store, &error);
+
+	/* Only the newest 20 events are kept, oldest first; a prefix of one
+	 * address does not leak into another ("bob" vs "bobby"). */
+	EventCount ec = { 0 };
+	assert_true (bdb_txn_foreach_event (txn, "bob@example.com", count_event, &ec, &error));
+	assert_int_equal (ec.n, 20);
+	assert_int_equal (ec.first, 1700000010);
+	assert_int_equal (ec.last, 1700000029);
+	assert_int_equal (ec.last_diag_len, 512);  /* long diagnostics are cut */
+
+	BdbSoftCounter c;
+	gboolean found;
+	assert_true (bdb_txn_get_soft (txn, "bob@example.com", &c, &found, &error));
+	assert_true (found);
+	assert_int_equal (c.n_days, 2);
+	assert_int_equal (c.days[1], 19003);
+	assert_string_equal (c.last_reason, "mailboxfull");
+
+	guint8 fp[32] = { 1, 2, 3 }, other[32] = { 9 };
+	gboolean seen;
+	assert_true (bdb_txn_seen (txn, fp, &seen, &error));
+	assert_true (seen);
+	assert_true (bdb_txn_seen (txn, other, &seen, &error));
+	assert_false (seen);
+
+	guint64 sum = 0;
+	assert_true (bdb_txn_foreach_tally (txn, "sender|example.com|", sum_tally, &sum, &error));
+	assert_int_equal (sum, 5);
+	bdb_txn_abort (txn);
+}
+
+static gboolean
+fill_map (BdbTxn *txn, gpointer data, GError **error)
+{
+	guint *n = data;
+	for (guint i = 0; i < *n; i++) {
+		g_autofree char *key = g_strdup_printf ("user%06u@example.com", i);
+		g_autoptr (BdbSuppression) s = bdb_suppression_new (key);
+		s->diagnostic = g_strnfill (400, 'd');
+		if (!bdb_txn_put_suppression (txn, BDB_TABLE_ADDRESS, s, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+test_map_grows_then_fills (void **state)
+{
+	g_autofree char *dir = test_tmpdir ();
+	BdbStoreOptions opts;
+	bdb_store_options_init (&opts);
+	opts.map_size = 256 << 10;
+	opts.map_size_max = 2 << 20;
+	GError *error = NULL;
+	BdbStore *s = bdb_store_open (dir, &opts, &error);
+	assert_non_null (s);
+
+	/* ~1 MB of records: the map must grow past 256 KiB, transparently. */
+	guint n = 2000;
+	assert_true (bdb_store_write (s, fill_map, &n, &error));
+	assert_true (bdb_store_map_size (s) > opts.map_size);
+
+	/* ~4 MB cannot fit under a 2 MiB limit: a clear "database full". */
+	n = 8000;
+	assert_false (bdb_store_write (s, fill_map, &n, &error));
+	assert_int_equal (error->code, BDB_ERROR_DB_FULL);
+	assert_non_null (strstr (error->message, "database full"));
+	g_clear_error (&error);
+
+	/* Nothing of the failed transaction is visible. */
+	BdbTxn *txn = bdb_store_read (s, &error);
+	guint64 count;
+	assert_true (bdb_txn_count (txn, BDB_TABLE_ADDRESS, &count, &error));
+	assert_int_equal (count, 2000);
+	bdb_txn_abort (txn);
+	bdb_store_close (s);
+	test_rmtree (dir);
+}
+
+static gboolean
+noop (BdbTxn *txn, gpointer data, GError **error)
+{
+	return TRUE;
+}
+
+static void
+test_busy_writer_times_out (void **state)
+{
+	g_autofree char *dir = test_tmpdir ();
+	BdbStoreOptions opts;
+	bdb_store_options_init (&opts);
+	opts.lock_timeout_ms = 150;
+	GError *error = NULL;
+	BdbStore *s = bdb_store_open (dir, &opts, &error);
+	assert_non_null (s);
+
+	/* Another writer holds the lock (a second open file description). */
+	g_autofree char *lock = g_build_filename (dir, "bouncedb.lock", NULL);
+	int fd = open (lock, O_RDWR);
+	assert_true (fd >= 0);
+	assert_int_equal (flock (fd, LOCK_EX), 0);
+	assert_false (bdb_store_write (s, noop, NULL, &error));
+	assert_int_equal (error->code, BDB_ERROR_DB_BUSY);
+	g_clear_error (&error);
+	flock (fd, LOCK_UN);
+	close (fd);
+	assert_true (bdb_store_write (s, noop, NULL, &error));
+	bdb_store_close (s);
+	test_rmtree (dir);
+}
+
+static void
+test_read_only_and_versions (void **state)
+{
+	g_autofree char *dir = test_tmpdir ();
+	g_autofree char *absent = g_build_filename (dir, "absent", NULL);
+	BdbStoreOptions ro;
+	bdb_store_options_init (&ro);
+	ro.read_only = TRUE;
+	GError *error = NULL;
+	assert_null (bdb_store_open (absent, &ro, &error));
+	assert_int_equal (error->code, BDB_ERROR_NOT_FOUND);
+	g_clear_error (&error);
+	assert_false (g_file_test (absent, G_FILE_TEST_EXISTS));
+
+	/* A database written by a newer bouncedb is refused, not misread. */
+	BdbStore *s = bdb_store_open (dir, NULL, &error);
+	assert_non_null (s);
+	bdb_store_close (s);
+	MDB_env *env;
+	MDB_txn *t;
+	MDB_dbi dbi;
+	assert_int_equal (mdb_env_create (&env), 0);
+	mdb_env_set_maxdbs (env, 16);
+	assert_int_equal (mdb_env_open (env, dir, 0, 0600), 0);
+	assert_int_equal (mdb_txn_begin (env, NULL, 0, &t), 0);
+	assert_int_equal (mdb_dbi_open (t, "meta", 0, &dbi), 0);
+	MDB_val k = { 6, "schema" }, v = { 2, "99" };
+	assert_int_equal (mdb_put (t, dbi, &k, &v, 0), 0);
+	/* And a suppression record of a future layout. */
+	MDB_dbi adbi;
+	assert_int_equal (mdb_dbi_open (t, "address", 0, &adbi), 0);
+	guint8 rec[] = { 7, 1, 1, 0 };
+	MDB_val ak = { 13, "x@example.com" }, av = { sizeof rec, rec };
+	assert_int_equal (mdb_put (t, adbi, &ak, &av, 0), 0);
+	assert_int_equal (mdb_txn_commit (t), 0);
+	mdb_env_close (env);
+
+	assert_null (bdb_store_open (dir, NULL, &error));
+	assert_int_equal (error->code, BDB_ERROR_DB_VERSION);
+	g_clear_error (&error);
+	test_rmtree (dir);
+}
+
+int
+main (void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown (test_suppression_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_domain_suppression_covers_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_events_counters_seen_tally, setup, teardown),
+		cmocka_unit_test (test_map_grows_then_fills),
+		cmocka_unit_test (test_busy_writer_times_out),
+		cmocka_unit_test (test_read_only_and_versions),
+	};
+	return cmocka_run_group_tests (tests, NULL, NULL);
+}
