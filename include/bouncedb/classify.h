@@ -121,6 +121,12 @@ typedef struct {
 BDB_API void bdb_classify (const BdbRules *rules, const BdbRecord *record,
                            BdbVerdict *verdict);
 
+/* Classify what a report would say, without a report: for imports of
+ * other systems' suppression lists.  Any argument may be NULL. */
+BDB_API void bdb_classify_fields (const BdbRules *rules, BdbKind kind, const char *action,
+                                  const char *status, const char *reply_code,
+                                  const char *diagnostic, BdbVerdict *verdict);
+
 G_END_DECLS
 
 #endif

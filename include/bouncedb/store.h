@@ -218,8 +218,11 @@ BDB_API gboolean bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTall
                                         gpointer data, GError **error);
 BDB_API gboolean bdb_txn_delete_tally (BdbTxn *txn, const char *name, GError **error);
 
-/* Copy the database compactly to @path (a new file) for `prune --compact`. */
-BDB_API gboolean bdb_store_copy_compact (BdbStore *store, const char *path, GError **error);
+/* Rewrite the database compactly: a copy without free pages is written
+ * next to it, synced, and renamed over it, all under the writer lock.
+ * Close @store afterwards: its map shows the old file.  Writers that had
+ * the database open before get BDB_ERROR_DB_BUSY and retry. */
+BDB_API gboolean bdb_store_compact (BdbStore *store, GError **error);
 
 G_END_DECLS
 

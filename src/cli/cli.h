@@ -37,6 +37,8 @@ gboolean bdb_cli_parse_options (BdbCli *cli, const char *params, const char *sum
 /* A copy of @s fit for a terminal or a text table: control characters,
  * ESC and invalid UTF-8 are shown as \xHH escapes, never passed through. */
 char *bdb_cli_safe (const char *s);
+/* @s as a JSON string literal, quotes included.  g_free(). */
+char *bdb_cli_json_string (const char *s);
 /* Write @node as one line of JSON and a newline. */
 void bdb_cli_print_json (FILE *out, JsonNode *node);
 /* One record (and its verdict) as a JSON object; @file may be NULL. */
@@ -67,6 +69,22 @@ gboolean bdb_cli_parse_duration (const char *text, gint64 *seconds);
 /* The current time, or $BOUNCEDB_NOW (seconds) when set. */
 gint64 bdb_cli_now (void);
 
+/* ---- common.c: shared by the query commands ---- */
+
+/* Open the database read-only; on failure print why (naming the
+ * directory) and set *@status.  *@dir_out (may be NULL) gets the path. */
+BdbStore *bdb_cli_open_for_reading (BdbCli *cli, const char *db_opt, char **dir_out, int *status);
+/* ISO 8601 UTC ("2026-11-23T10:00:00Z"), or "-" for 0.  g_free(). */
+char *bdb_cli_format_time (gint64 t);
+/* A time given by a person: 2026-11-01, an ISO 8601 date and time,
+ * @SECONDS, or a duration ("30d") counted from @now in @direction (-1
+ * into the past, +1 into the future). */
+gboolean bdb_cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out);
+/* An address typed by a person or read from a list (strict form). */
+char *bdb_cli_normalize_input (BdbCli *cli, const char *text, GError **error);
+/* The members of a suppression's JSON object. */
+void bdb_cli_suppression_members (JsonBuilder *b, const BdbSuppression *s, BdbTable table);
+
 /* ---- progress.c: a progress bar on a terminal ---- */
 typedef struct _BdbProgress BdbProgress;
 /* NULL (and every call a no-op) unless stderr is a terminal. */
@@ -79,5 +97,15 @@ int bdb_cmd_parse (BdbCli *cli, int argc, char **argv);
 int bdb_cmd_explain (BdbCli *cli, int argc, char **argv);
 int bdb_cmd_ingest (BdbCli *cli, int argc, char **argv);
 int bdb_cmd_sweep (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_check (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_show (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_filter (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_list (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_stats (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_export (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_import (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_add (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_remove (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_prune (BdbCli *cli, int argc, char **argv);
 
 #endif

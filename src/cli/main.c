@@ -19,6 +19,16 @@ static const BdbCommand commands[] = {
 	{ "explain", bdb_cmd_explain, "show the evidence and the rule behind each recipient's verdict" },
 	{ "ingest", bdb_cmd_ingest, "store one bounce from standard input (MTA pipe delivery)" },
 	{ "sweep", bdb_cmd_sweep, "store every bounce of Maildirs and mboxes" },
+	{ "check", bdb_cmd_check, "may these addresses be mailed? (exit 1 if one is suppressed)" },
+	{ "filter", bdb_cmd_filter, "keep only the mailable addresses of a list read from stdin" },
+	{ "show", bdb_cmd_show, "everything known about an address or domain" },
+	{ "list", bdb_cmd_list, "list suppressions (text, JSON Lines or CSV)" },
+	{ "stats", bdb_cmd_stats, "bounces by reason, domain, code; our own problems per domain" },
+	{ "export", bdb_cmd_export, "export the suppression list (CSV or JSON Lines)" },
+	{ "import", bdb_cmd_import, "merge a suppression list (ours or an ESP's export)" },
+	{ "add", bdb_cmd_add, "suppress addresses or domains by hand" },
+	{ "remove", bdb_cmd_remove, "lift suppressions; the removal is remembered" },
+	{ "prune", bdb_cmd_prune, "drop expired entries, stale counters, old history; --compact" },
 };
 
 static void

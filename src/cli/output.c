@@ -97,3 +97,13 @@ bdb_cli_record_json (const BdbRecord *record, const BdbVerdict *verdict, const c
 	json_builder_end_object (b);
 	return json_builder_get_root (b);
 }
+
+char *
+bdb_cli_json_string (const char *s)
+{
+	g_autofree char *valid = g_utf8_make_valid (s ? s : "", -1);
+	JsonNode *n = json_node_init_string (json_node_alloc (), valid);
+	char *out = json_to_string (n, FALSE);
+	json_node_unref (n);
+	return out;
+}

@@ -164,33 +164,11 @@ lower_into (const char *s, char *buf, gsize size, char **heap)
 	return out;
 }
 
-void
-bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdict)
+/* The verdict for what a record offers. */
+static void
+decide (const BdbRules *rules, BdbRuleInput *inp, BdbVerdict *verdict)
 {
-	const BdbReport *report = bdb_record_report (record);
-	BdbRuleInput in;
-	char text_buf[2048], mta_buf[512], action_buf[32], fb_buf[32], dtype_buf[32];
-	char *text_heap, *mta_heap, *action_heap, *fb_heap, *dtype_heap;
-
-	in.kind = bdb_report_kind (report);
-	in.action = lower_into (bdb_record_get (record, BDB_FIELD_ACTION), action_buf, sizeof action_buf, &action_heap);
-	parse_status (bdb_record_get (record, BDB_FIELD_STATUS), in.status);
-	const char *reply = bdb_record_get (record, BDB_FIELD_REPLY_CODE);
-	in.reply = reply ? reply : "";
-	const char *cmd = bdb_record_get (record, BDB_FIELD_SMTP_COMMAND);
-	in.command = cmd ? cmd : "";
-	in.feedback = lower_into (bdb_record_get (record, BDB_FIELD_FEEDBACK_TYPE), fb_buf, sizeof fb_buf, &fb_heap);
-	in.dtype = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC_TYPE), dtype_buf, sizeof dtype_buf, &dtype_heap);
-	in.text = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC), text_buf, sizeof text_buf, &text_heap);
-
-	/* The remote MTA, and the reporting one after it: some rules are
-	 * about who answered rather than what they said. */
-	const char *remote = bdb_record_get (record, BDB_FIELD_REMOTE_MTA);
-	const char *reporting = bdb_record_get (record, BDB_FIELD_REPORTING_MTA);
-	char both[512];
-	g_snprintf (both, sizeof both, "%s %s", remote ? remote : "", reporting ? reporting : "");
-	in.mta = lower_into (both, mta_buf, sizeof mta_buf, &mta_heap);
-
+	BdbRuleInput in = *inp;
 	if (in.status[0] > 0)
 		in.klass = in.status[0];
 	else if (*in.reply)
@@ -240,9 +218,69 @@ bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdic
 		verdict->hard = FALSE;
 	}
 
+}
+
+void
+bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdict)
+{
+	const BdbReport *report = bdb_record_report (record);
+	BdbRuleInput in;
+	char text_buf[2048], mta_buf[512], action_buf[32], fb_buf[32], dtype_buf[32];
+	char *text_heap, *mta_heap, *action_heap, *fb_heap, *dtype_heap;
+
+	in.kind = bdb_report_kind (report);
+	in.action = lower_into (bdb_record_get (record, BDB_FIELD_ACTION), action_buf, sizeof action_buf, &action_heap);
+	parse_status (bdb_record_get (record, BDB_FIELD_STATUS), in.status);
+	const char *reply = bdb_record_get (record, BDB_FIELD_REPLY_CODE);
+	in.reply = reply ? reply : "";
+	const char *cmd = bdb_record_get (record, BDB_FIELD_SMTP_COMMAND);
+	in.command = cmd ? cmd : "";
+	in.feedback = lower_into (bdb_record_get (record, BDB_FIELD_FEEDBACK_TYPE), fb_buf, sizeof fb_buf, &fb_heap);
+	in.dtype = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC_TYPE), dtype_buf, sizeof dtype_buf, &dtype_heap);
+	in.text = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC), text_buf, sizeof text_buf, &text_heap);
+
+	/* The remote MTA, and the reporting one after it: some rules are
+	 * about who answered rather than what they said. */
+	const char *remote = bdb_record_get (record, BDB_FIELD_REMOTE_MTA);
+	const char *reporting = bdb_record_get (record, BDB_FIELD_REPORTING_MTA);
+	char both[512];
+	g_snprintf (both, sizeof both, "%s %s", remote ? remote : "", reporting ? reporting : "");
+	in.mta = lower_into (both, mta_buf, sizeof mta_buf, &mta_heap);
+
+	decide (rules, &in, verdict);
+
 	g_free (text_heap);
 	g_free (mta_heap);
 	g_free (action_heap);
 	g_free (fb_heap);
 	g_free (dtype_heap);
+}
+
+void
+bdb_classify_fields (const BdbRules *rules, BdbKind kind, const char *action, const char *status,
+                     const char *reply_code, const char *diagnostic, BdbVerdict *verdict)
+{
+	BdbRuleInput in;
+	char text_buf[2048], action_buf[32];
+	char *text_heap, *action_heap;
+	char code[16];
+
+	in.kind = kind;
+	in.action = lower_into (action, action_buf, sizeof action_buf, &action_heap);
+	/* A code in the text refines a missing or generic status, as for reports. */
+	if ((!status || !bdb_status_is_valid (status)) && bdb_find_enhanced_code (diagnostic, code))
+		status = code;
+	parse_status (status, in.status);
+	char reply[4];
+	in.reply = reply_code && *reply_code ? reply_code
+	         : bdb_find_reply_code (diagnostic, reply) ? reply : "";
+	const char *cmd = bdb_find_smtp_command (diagnostic);
+	in.command = cmd ? cmd : "";
+	in.feedback = "";
+	in.dtype = "";
+	in.mta = "";
+	in.text = lower_into (diagnostic, text_buf, sizeof text_buf, &text_heap);
+	decide (rules, &in, verdict);
+	g_free (text_heap);
+	g_free (action_heap);
 }

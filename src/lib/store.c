@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,11 +126,11 @@ bdb_store_options_init (BdbStoreOptions *opts)
 	opts->file_mode = 0600;
 }
 
-static gboolean
+static int
 put_meta (MDB_txn *t, MDB_dbi dbi, const char *key, const char *value)
 {
 	MDB_val k = { strlen (key), (void *) key }, v = { strlen (value), (void *) value };
-	return mdb_put (t, dbi, &k, &v, 0) == 0;
+	return mdb_put (t, dbi, &k, &v, 0);
 }
 
 /* Open the tables; in a writable store create what is missing and stamp
@@ -166,15 +167,18 @@ open_tables (BdbStore *s, GError **error)
 		} else if (rc == MDB_NOTFOUND && !s->opts.read_only) {
 			char now[32];
 			g_snprintf (now, sizeof now, "%" G_GINT64_FORMAT, (gint64) time (NULL));
-			if (!put_meta (t, s->dbi[T_META], "schema", G_STRINGIFY (SCHEMA_VERSION)) ||
-			    !put_meta (t, s->dbi[T_META], "created", now)) {
+			rc = put_meta (t, s->dbi[T_META], "schema", G_STRINGIFY (SCHEMA_VERSION));
+			if (!rc)
+				rc = put_meta (t, s->dbi[T_META], "created", now);
+			if (rc) {
 				mdb_txn_abort (t);
-				g_set_error (error, BDB_ERROR, BDB_ERROR_DB, "cannot write the schema version");
-				return FALSE;
+				return check (NULL, rc, "cannot write the schema version", error);
 			}
 		}
 	}
-	rc = s->opts.read_only ? (mdb_txn_abort (t), 0) : mdb_txn_commit (t);
+	/* Committed even when read-only: dbi handles opened in a transaction
+	 * that is aborted are discarded with it. */
+	rc = mdb_txn_commit (t);
 	return check (NULL, rc, "cannot initialise the database", error);
 }
 
@@ -384,6 +388,24 @@ grow_map (BdbStore *s, GError **error)
 static gboolean
 run_write (BdbStore *store, BdbWriteFunc fn, gpointer data, gboolean commit, GError **error);
 
+/* After `prune --compact` replaced data.mdb, an environment opened before
+ * would write into the old, unlinked file: refuse, so the caller retries
+ * (a pipe delivery exits 75 and the MTA tries again). */
+static gboolean
+still_current (BdbStore *store, GError **error)
+{
+	int fd;
+	struct stat mine, now;
+	g_autofree char *path = g_build_filename (store->path, "data.mdb", NULL);
+	if (mdb_env_get_fd (store->env, &fd) != 0 || fstat (fd, &mine) != 0 || stat (path, &now) != 0)
+		return TRUE;  /* nothing to compare: let LMDB report real trouble */
+	if (mine.st_ino == now.st_ino && mine.st_dev == now.st_dev)
+		return TRUE;
+	g_set_error (error, BDB_ERROR, BDB_ERROR_DB_BUSY,
+	             "the database was compacted while open; try again");
+	return FALSE;
+}
+
 gboolean
 bdb_store_write (BdbStore *store, BdbWriteFunc fn, gpointer data, GError **error)
 {
@@ -406,6 +428,10 @@ run_write (BdbStore *store, BdbWriteFunc fn, gpointer data, gboolean commit, GEr
 	for (;;) {
 		if (!lock_writer (store, error))
 			return FALSE;
+		if (!still_current (store, error)) {
+			unlock_writer (store);
+			return FALSE;
+		}
 		MDB_txn *t;
 		int rc = txn_begin (store, 0, &t);
 		if (rc) {
@@ -1236,8 +1262,44 @@ bdb_txn_delete_tally (BdbTxn *txn, const char *name, GError **error)
 /* ---- compaction ---------------------------------------------------------------- */
 
 gboolean
-bdb_store_copy_compact (BdbStore *store, const char *path, GError **error)
+bdb_store_compact (BdbStore *store, GError **error)
 {
-	int rc = mdb_env_copy2 (store->env, path, MDB_CP_COMPACT);
-	return check (NULL, rc, "compacting copy failed", error);
+	if (store->opts.read_only) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_PERMISSION, "database opened read-only");
+		return FALSE;
+	}
+	if (!lock_writer (store, error))
+		return FALSE;
+	g_autofree char *data = g_build_filename (store->path, "data.mdb", NULL);
+	g_autofree char *tmp = g_build_filename (store->path, "data.mdb.compact", NULL);
+	unlink (tmp);
+	gboolean ok = FALSE;
+	int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, store->opts.file_mode ? store->opts.file_mode : 0600);
+	if (fd < 0) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "cannot create %s: %s", tmp, g_strerror (errno));
+	} else {
+		int rc = mdb_env_copyfd2 (store->env, fd, MDB_CP_COMPACT);
+		if (rc)
+			check (NULL, rc, "compacting copy failed", error);
+		else if (fsync (fd) != 0)
+			g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "cannot sync %s: %s", tmp, g_strerror (errno));
+		else
+			ok = TRUE;
+		close (fd);
+	}
+	if (ok && rename (tmp, data) != 0) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "cannot replace %s: %s", data, g_strerror (errno));
+		ok = FALSE;
+	}
+	if (ok) {
+		int dfd = open (store->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync (dfd);
+			close (dfd);
+		}
+	} else {
+		unlink (tmp);
+	}
+	unlock_writer (store);
+	return ok;
 }

@@ -1,0 +1,199 @@
+/* bouncedb export: the suppression list, losslessly, for backups, other
+ * systems and `bouncedb import`.
+ *
+ * Both formats start with a versioned header.  CSV holds the suppressions
+ * (address and domain tables, remembered removals included); JSON Lines
+ * also holds the soft-bounce counters, so export | import is a lossless
+ * round trip.  With -o the file is written safely: a temporary file,
+ * fsync, then rename.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include "cli.h"
+
+#define EXPORT_VERSION 1
+
+static const char *const csv_columns[] = {
+	"table", "key", "state", "kind", "reason", "source", "status", "reply_code", "diagnostic",
+	"rule", "reporting_mta", "remote_mta", "report_message_id", "original_message_id", "note",
+	"first_seen", "last_seen", "expires", "removed_at", "count",
+};
+
+typedef struct {
+	FILE *out;
+	gboolean csv;
+	BdbTable table;
+	guint64 rows;
+} Export;
+
+static void
+csv_put (FILE *out, const char *s, gboolean last)
+{
+	s = s ? s : "";
+	if (strpbrk (s, ",\"\r\n")) {
+		fputc ('"', out);
+		for (const char *p = s; *p; p++) {
+			if (*p == '"')
+				fputc ('"', out);
+			fputc (*p, out);
+		}
+		fputc ('"', out);
+	} else {
+		fputs (s, out);
+	}
+	fputc (last ? '\n' : ',', out);
+}
+
+static gboolean
+export_one (const BdbSuppression *s, gpointer data)
+{
+	Export *e = data;
+	e->rows++;
+	if (!e->csv) {
+		g_autoptr (JsonBuilder) b = json_builder_new ();
+		json_builder_begin_object (b);
+		json_builder_set_member_name (b, "type");
+		json_builder_add_string_value (b, "suppression");
+		bdb_cli_suppression_members (b, s, e->table);
+		json_builder_end_object (b);
+		JsonNode *root = json_builder_get_root (b);
+		bdb_cli_print_json (e->out, root);
+		json_node_unref (root);
+		return TRUE;
+	}
+	g_autofree char *first = s->first_seen ? bdb_cli_format_time (s->first_seen) : g_strdup ("");
+	g_autofree char *last = s->last_seen ? bdb_cli_format_time (s->last_seen) : g_strdup ("");
+	g_autofree char *exp = s->expires ? bdb_cli_format_time (s->expires) : g_strdup ("");
+	g_autofree char *rem = s->removed_at ? bdb_cli_format_time (s->removed_at) : g_strdup ("");
+	g_autofree char *count = g_strdup_printf ("%u", s->count);
+	csv_put (e->out, e->table == BDB_TABLE_DOMAIN ? "domain" : "address", FALSE);
+	csv_put (e->out, s->key, FALSE);
+	csv_put (e->out, s->state == BDB_STATE_REMOVED ? "removed" : "suppressed", FALSE);
+	csv_put (e->out, bdb_suppression_kind_name (s->kind), FALSE);
+	csv_put (e->out, s->reason, FALSE);
+	csv_put (e->out, s->source, FALSE);
+	csv_put (e->out, s->status, FALSE);
+	csv_put (e->out, s->reply_code, FALSE);
+	csv_put (e->out, s->diagnostic, FALSE);
+	csv_put (e->out, s->rule, FALSE);
+	csv_put (e->out, s->reporting_mta, FALSE);
+	csv_put (e->out, s->remote_mta, FALSE);
+	csv_put (e->out, s->report_message_id, FALSE);
+	csv_put (e->out, s->original_message_id, FALSE);
+	csv_put (e->out, s->note, FALSE);
+	csv_put (e->out, first, FALSE);
+	csv_put (e->out, last, FALSE);
+	csv_put (e->out, exp, FALSE);
+	csv_put (e->out, rem, FALSE);
+	csv_put (e->out, count, TRUE);
+	return TRUE;
+}
+
+static gboolean
+export_soft (const char *address, const BdbSoftCounter *c, gpointer data)
+{
+	Export *e = data;
+	e->rows++;
+	g_autoptr (JsonBuilder) b = json_builder_new ();
+	json_builder_begin_object (b);
+	json_builder_set_member_name (b, "type");
+	json_builder_add_string_value (b, "soft");
+	json_builder_set_member_name (b, "address");
+	json_builder_add_string_value (b, address);
+	json_builder_set_member_name (b, "days");
+	json_builder_begin_array (b);
+	for (guint i = 0; i < c->n_days; i++)
+		json_builder_add_int_value (b, c->days[i]);
+	json_builder_end_array (b);
+	json_builder_set_member_name (b, "last_seen");
+	json_builder_add_int_value (b, c->last_seen);
+	json_builder_set_member_name (b, "last_reason");
+	json_builder_add_string_value (b, c->last_reason);
+	json_builder_end_object (b);
+	JsonNode *root = json_builder_get_root (b);
+	bdb_cli_print_json (e->out, root);
+	json_node_unref (root);
+	return TRUE;
+}
+
+int
+bdb_cmd_export (BdbCli *cli, int argc, char **argv)
+{
+	char *db_opt = NULL, *format = NULL, *output = NULL;
+	GOptionEntry entries[] = {
+		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv or jsonl (default jsonl: includes soft counters)", "FORMAT" },
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (safely: tmp, fsync, rename)", "FILE" },
+		{ NULL },
+	};
+	if (!bdb_cli_parse_options (cli, "", "Export the suppression list.",
+	                            "Examples:\n"
+	                            "  bouncedb export -o backup.jsonl\n"
+	                            "  bouncedb export --format csv > suppressions.csv",
+	                            entries, &argc, &argv))
+		return EX_USAGE;
+	gboolean csv = format && strcmp (format, "csv") == 0;
+	if (format && !csv && strcmp (format, "jsonl") != 0) {
+		bdb_cli_warn (cli, "--format takes csv or jsonl");
+		return EX_USAGE;
+	}
+	int status = EX_OK;
+	g_autoptr (BdbStore) store = bdb_cli_open_for_reading (cli, db_opt, NULL, &status);
+	if (!store)
+		return status;
+
+	FILE *out = stdout;
+	g_autofree char *tmp = NULL;
+	if (output) {
+		tmp = g_strdup_printf ("%s.tmp.%d", output, (int) getpid ());
+		out = g_fopen (tmp, "w");
+		if (!out) {
+			bdb_cli_warn (cli, "cannot create '%s': %s", tmp, g_strerror (errno));
+			return EX_CANTCREAT;
+		}
+	}
+	GError *error = NULL;
+	BdbTxn *txn = bdb_store_read (store, &error);
+	Export e = { out, csv, BDB_TABLE_ADDRESS, 0 };
+	g_autofree char *now = bdb_cli_format_time (bdb_cli_now ());
+	if (csv) {
+		fprintf (out, "# bouncedb export v%d %s\n", EXPORT_VERSION, now);
+		for (gsize i = 0; i < G_N_ELEMENTS (csv_columns); i++)
+			csv_put (out, csv_columns[i], i + 1 == G_N_ELEMENTS (csv_columns));
+	} else {
+		fprintf (out, "{\"bouncedb_export\":%d,\"created\":\"%s\"}\n", EXPORT_VERSION, now);
+	}
+	gboolean ok = txn != NULL;
+	if (ok)
+		ok = bdb_txn_foreach_suppression (txn, BDB_TABLE_ADDRESS, NULL, export_one, &e, &error);
+	e.table = BDB_TABLE_DOMAIN;
+	if (ok)
+		ok = bdb_txn_foreach_suppression (txn, BDB_TABLE_DOMAIN, NULL, export_one, &e, &error);
+	if (ok && !csv)
+		ok = bdb_txn_foreach_soft (txn, export_soft, &e, &error);
+	bdb_txn_abort (txn);
+	if (!ok) {
+		bdb_cli_error (cli, bdb_store_path (store), error);
+		status = bdb_exit_code (error);
+		g_error_free (error);
+	}
+	if (output) {
+		gboolean wrote = fflush (out) == 0 && !ferror (out) && fsync (fileno (out)) == 0;
+		wrote = fclose (out) == 0 && wrote;
+		if (!wrote || status != EX_OK) {
+			if (!wrote)
+				bdb_cli_warn (cli, "writing '%s' failed: %s", tmp, g_strerror (errno));
+			g_unlink (tmp);
+			return status != EX_OK ? status : EX_IOERR;
+		}
+		if (g_rename (tmp, output) != 0) {
+			bdb_cli_warn (cli, "cannot rename '%s' to '%s': %s", tmp, output, g_strerror (errno));
+			g_unlink (tmp);
+			return EX_CANTCREAT;
+		}
+		return status;
+	}
+	return bdb_cli_finish (cli, status);
+}

@@ -1,0 +1,198 @@
+/* bouncedb filter: the bulk path list managers use.
+ *
+ *   bouncedb filter < list.txt > sendable.txt
+ *
+ * Streams addresses (one per line, or a column of CSV) from stdin and
+ * writes the lines that may be mailed, in input order, in constant
+ * memory, from one consistent snapshot of the database (a sweep running
+ * meanwhile is not seen half-way).  With --suppressed it writes the
+ * suppressed ones instead, each followed by a tab and the reason.
+ * Malformed lines are reported on stderr with their line number and, by
+ * default, dropped.
+ */
+#include <string.h>
+#include "cli.h"
+
+/* Column @col (1-based) of a delimited line, unquoting "a,b" fields.
+ * Writes into @out (bounded). */
+static gboolean
+csv_field (const char *line, char delim, guint col, char *out, gsize size)
+{
+	guint c = 1;
+	const char *p = line;
+	while (c < col) {
+		gboolean quoted = *p == '"';
+		if (quoted) {
+			p++;
+			while (*p && !(*p == '"' && p[1] != '"'))
+				p += *p == '"' ? 2 : 1;
+			if (*p == '"')
+				p++;
+		}
+		while (*p && *p != delim)
+			p++;
+		if (!*p)
+			return FALSE;
+		p++;
+		c++;
+	}
+	gsize n = 0;
+	if (*p == '"') {
+		p++;
+		while (*p && n + 1 < size) {
+			if (*p == '"') {
+				if (p[1] == '"') {
+					out[n++] = '"';
+					p += 2;
+					continue;
+				}
+				break;
+			}
+			out[n++] = *p++;
+		}
+	} else {
+		while (*p && *p != delim && n + 1 < size)
+			out[n++] = *p++;
+	}
+	out[n] = '\0';
+	return TRUE;
+}
+
+int
+bdb_cmd_filter (BdbCli *cli, int argc, char **argv)
+{
+	char *db_opt = NULL, *delim_opt = NULL, *invalid = NULL;
+	gboolean suppressed_mode = FALSE, header = FALSE, quiet = FALSE;
+	gint column = 0;
+	GOptionEntry entries[] = {
+		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
+		{ "suppressed", 's', 0, G_OPTION_ARG_NONE, &suppressed_mode,
+		  "Write the suppressed lines (each followed by a tab and the reason) instead", NULL },
+		{ "column", 'c', 0, G_OPTION_ARG_INT, &column, "The address is in this column (1-based) of delimited lines", "N" },
+		{ "delimiter", 't', 0, G_OPTION_ARG_STRING, &delim_opt, "Column delimiter (default ',')", "C" },
+		{ "header", 'H', 0, G_OPTION_ARG_NONE, &header, "The first line is a header: pass it through", NULL },
+		{ "invalid", 'i', 0, G_OPTION_ARG_STRING, &invalid,
+		  "Lines without a valid address: drop (default) or pass", "drop|pass" },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Do not report malformed lines", NULL },
+		{ NULL },
+	};
+	if (!bdb_cli_parse_options (cli, "< LIST", "Keep only the addresses that may be mailed.",
+	                            "Examples:\n"
+	                            "  bouncedb filter < list.txt > sendable.txt\n"
+	                            "  bouncedb filter --column 2 --header < members.csv > sendable.csv\n"
+	                            "  bouncedb filter --suppressed < list.txt      # what was removed, and why",
+	                            entries, &argc, &argv))
+		return EX_USAGE;
+	if (argc > 1) {
+		bdb_cli_warn (cli, "reads the list from standard input; no arguments");
+		return EX_USAGE;
+	}
+	char delim = ',';
+	if (delim_opt) {
+		if (strcmp (delim_opt, "\\t") == 0 || strcmp (delim_opt, "tab") == 0)
+			delim = '\t';
+		else if (strlen (delim_opt) == 1)
+			delim = delim_opt[0];
+		else {
+			bdb_cli_warn (cli, "--delimiter takes one character");
+			return EX_USAGE;
+		}
+		if (!column)
+			column = 1;
+	}
+	gboolean pass_invalid = FALSE;
+	if (invalid && strcmp (invalid, "pass") == 0)
+		pass_invalid = TRUE;
+	else if (invalid && strcmp (invalid, "drop") != 0) {
+		bdb_cli_warn (cli, "--invalid takes drop or pass");
+		return EX_USAGE;
+	}
+	if (column < 0) {
+		bdb_cli_warn (cli, "--column must be positive");
+		return EX_USAGE;
+	}
+
+	int status = EX_OK;
+	g_autoptr (BdbStore) store = bdb_cli_open_for_reading (cli, db_opt, NULL, &status);
+	if (!store)
+		return status;
+	GError *error = NULL;
+	BdbTxn *txn = bdb_store_read (store, &error);
+	if (!txn) {
+		bdb_cli_error (cli, bdb_store_path (store), error);
+		status = bdb_exit_code (error);
+		g_error_free (error);
+		return status;
+	}
+	gint64 now = bdb_cli_now ();
+	static char inbuf[1 << 16], outbuf[1 << 16];
+	setvbuf (stdin, inbuf, _IOFBF, sizeof inbuf);
+	setvbuf (stdout, outbuf, _IOFBF, sizeof outbuf);
+
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	guint64 lineno = 0, malformed = 0;
+	char field[1024];
+	while ((len = getline (&line, &cap, stdin)) >= 0) {
+		lineno++;
+		gboolean crlf = len >= 2 && line[len - 2] == '\r';
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (crlf)
+			line[--len] = '\0';
+		if (lineno == 1 && header) {
+			fputs (line, stdout);
+			fputc ('\n', stdout);
+			continue;
+		}
+		const char *text = line;
+		if (column && !csv_field (line, delim, (guint) column, field, sizeof field)) {
+			text = NULL;
+		} else if (column) {
+			text = field;
+		}
+		if (text && !*text && !column)
+			continue;  /* blank lines in a plain list */
+		g_autofree char *addr = text ? bdb_cli_normalize_input (cli, text, NULL) : NULL;
+		if (!addr) {
+			malformed++;
+			if (!quiet) {
+				g_autofree char *safe = bdb_cli_safe (line);
+				bdb_cli_warn (cli, "line %" G_GUINT64_FORMAT ": no valid address in '%s'%s", lineno, safe,
+				              pass_invalid ? " (passed through)" : " (dropped)");
+			}
+			if (pass_invalid && !suppressed_mode) {
+				fputs (line, stdout);
+				fputc ('\n', stdout);
+			}
+			continue;
+		}
+		gboolean sup;
+		BdbSuppression *hit = NULL;
+		if (!bdb_txn_is_suppressed (txn, addr, now, &sup, suppressed_mode ? &hit : NULL, &error)) {
+			bdb_cli_error (cli, addr, error);
+			status = bdb_exit_code (error);
+			g_clear_error (&error);
+			break;
+		}
+		if (sup == suppressed_mode) {
+			fputs (line, stdout);
+			if (suppressed_mode)
+				fprintf (stdout, "\t%s", hit && hit->reason ? hit->reason : "suppressed");
+			fputc ('\n', stdout);
+		}
+		bdb_suppression_free (hit);
+	}
+	free (line);
+	bdb_txn_abort (txn);
+	if (ferror (stdin)) {
+		bdb_cli_warn (cli, "reading standard input failed");
+		status = EX_IOERR;
+	}
+	/* Malformed lines were reported; they are not an error of the run. */
+	if (malformed && !quiet)
+		bdb_cli_warn (cli, "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " lines had no valid address",
+		              malformed, lineno);
+	return bdb_cli_finish (cli, status);
+}

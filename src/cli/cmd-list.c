@@ -1,0 +1,179 @@
+/* bouncedb list: the suppressions, filtered, as a table, JSON Lines or CSV. */
+#include <string.h>
+#include "cli.h"
+
+typedef struct {
+	BdbCli *cli;
+	char *reason, *domain, *scope, *kind;
+	gint64 since, until, now;
+	gboolean all, json, csv;
+	BdbTable table;
+	guint64 shown;
+} ListArgs;
+
+static void
+csv_cell (const char *s, gboolean last)
+{
+	s = s ? s : "";
+	if (strpbrk (s, ",\"\r\n")) {
+		fputc ('"', stdout);
+		for (const char *p = s; *p; p++) {
+			if (*p == '"')
+				fputc ('"', stdout);
+			fputc (*p, stdout);
+		}
+		fputc ('"', stdout);
+	} else {
+		fputs (s, stdout);
+	}
+	fputc (last ? '\n' : ',', stdout);
+}
+
+static gboolean
+show_one (const BdbSuppression *s, gpointer data)
+{
+	ListArgs *a = data;
+	if (!a->all && !bdb_suppression_active (s, a->now))
+		return TRUE;
+	if (a->reason && g_strcmp0 (s->reason, a->reason) != 0)
+		return TRUE;
+	if (a->kind && strcmp (bdb_suppression_kind_name (s->kind), a->kind) != 0)
+		return TRUE;
+	if (a->since && s->last_seen < a->since)
+		return TRUE;
+	if (a->until && s->first_seen > a->until)
+		return TRUE;
+	if (a->domain) {
+		const char *d = a->table == BDB_TABLE_DOMAIN ? s->key : bdb_address_domain (s->key);
+		if (!d || g_ascii_strcasecmp (d, a->domain) != 0)
+			return TRUE;
+	}
+	if (a->scope && a->table == BDB_TABLE_DOMAIN && strcmp (a->scope, "domain") != 0)
+		return TRUE;
+	if (a->scope && a->table == BDB_TABLE_ADDRESS) {
+		BdbReason r;
+		BdbScope want, got = BDB_SCOPE_RECIPIENT;
+		if (bdb_scope_from_name (a->scope, &want) && s->reason && bdb_reason_from_name (s->reason, &r)) {
+			/* The scope of the reason, as classification defines it. */
+			got = (r == BDB_REASON_HOSTUNKNOWN || r == BDB_REASON_NOTACCEPT) ? BDB_SCOPE_DOMAIN : BDB_SCOPE_RECIPIENT;
+		}
+		if (got != want)
+			return TRUE;
+	}
+	a->shown++;
+	g_autofree char *first = bdb_cli_format_time (s->first_seen);
+	g_autofree char *last = bdb_cli_format_time (s->last_seen);
+	g_autofree char *exp = s->expires ? bdb_cli_format_time (s->expires) : g_strdup ("never");
+	const char *state = s->state == BDB_STATE_REMOVED ? "removed" : "suppressed";
+	if (a->json) {
+		g_autoptr (JsonBuilder) b = json_builder_new ();
+		json_builder_begin_object (b);
+		bdb_cli_suppression_members (b, s, a->table);
+		json_builder_end_object (b);
+		JsonNode *root = json_builder_get_root (b);
+		bdb_cli_print_json (stdout, root);
+		json_node_unref (root);
+	} else if (a->csv) {
+		g_autofree char *count = g_strdup_printf ("%u", s->count);
+		csv_cell (s->key, FALSE);
+		csv_cell (a->table == BDB_TABLE_DOMAIN ? "domain" : "address", FALSE);
+		csv_cell (state, FALSE);
+		csv_cell (bdb_suppression_kind_name (s->kind), FALSE);
+		csv_cell (s->reason, FALSE);
+		csv_cell (s->status, FALSE);
+		csv_cell (first, FALSE);
+		csv_cell (last, FALSE);
+		csv_cell (count, FALSE);
+		csv_cell (s->expires ? exp : "", FALSE);
+		csv_cell (s->diagnostic, TRUE);
+	} else {
+		g_autofree char *key = bdb_cli_safe (s->key);
+		g_autofree char *reason = bdb_cli_safe (s->reason ? s->reason : "-");
+		printf ("%-40s %-10s %-9s %-15s %-8s %s  %s\n", key, state, bdb_suppression_kind_name (s->kind),
+		        reason, s->status ? s->status : "-", first, exp);
+	}
+	return TRUE;
+}
+
+int
+bdb_cmd_list (BdbCli *cli, int argc, char **argv)
+{
+	char *db_opt = NULL, *since = NULL, *until = NULL;
+	ListArgs a = { 0 };
+	a.cli = cli;
+	gboolean domains_only = FALSE;
+	GOptionEntry entries[] = {
+		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
+		{ "reason", 'r', 0, G_OPTION_ARG_STRING, &a.reason, "Only this reason (userunknown, feedback, ...)", "REASON" },
+		{ "domain", 'D', 0, G_OPTION_ARG_STRING, &a.domain, "Only addresses at this domain", "DOMAIN" },
+		{ "kind", 'k', 0, G_OPTION_ARG_STRING, &a.kind, "Only this kind: hard, complaint, inactive, manual, imported, domain", "KIND" },
+		{ "scope", 'S', 0, G_OPTION_ARG_STRING, &a.scope, "Only this scope: recipient or domain", "SCOPE" },
+		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "Seen on or after T (2026-11-01, 30d, @SECONDS)", "T" },
+		{ "until", 0, 0, G_OPTION_ARG_STRING, &until, "First seen on or before T", "T" },
+		{ "domains", 0, 0, G_OPTION_ARG_NONE, &domains_only, "List domain suppressions only", NULL },
+		{ "all", 'a', 0, G_OPTION_ARG_NONE, &a.all, "Include expired entries and remembered removals", NULL },
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &a.json, "JSON Lines", NULL },
+		{ "csv", 0, 0, G_OPTION_ARG_NONE, &a.csv, "CSV with a header", NULL },
+		{ NULL },
+	};
+	if (!bdb_cli_parse_options (cli, "", "List suppressions.",
+	                            "Examples:\n"
+	                            "  bouncedb list --reason userunknown --since 7d\n"
+	                            "  bouncedb list --domain example.com --json\n"
+	                            "  bouncedb list --domains",
+	                            entries, &argc, &argv))
+		return EX_USAGE;
+	int status = EX_OK;
+	a.now = bdb_cli_now ();
+	if ((since && !bdb_cli_parse_time (since, a.now, -1, &a.since)) ||
+	    (until && !bdb_cli_parse_time (until, a.now, -1, &a.until))) {
+		bdb_cli_warn (cli, "bad time '%s' (want 2026-11-01, an ISO 8601 time, 30d or @SECONDS)",
+		              since && !a.since ? since : until);
+		status = EX_USAGE;
+	}
+	BdbReason r;
+	if (a.reason && !bdb_reason_from_name (a.reason, &r)) {
+		bdb_cli_warn (cli, "unknown reason '%s'", a.reason);
+		status = EX_USAGE;
+	}
+	BdbSuppressionKind k;
+	if (a.kind && !bdb_suppression_kind_from_name (a.kind, &k)) {
+		bdb_cli_warn (cli, "unknown kind '%s'", a.kind);
+		status = EX_USAGE;
+	}
+	BdbScope sc;
+	if (a.scope && !bdb_scope_from_name (a.scope, &sc)) {
+		bdb_cli_warn (cli, "unknown scope '%s'", a.scope);
+		status = EX_USAGE;
+	}
+	if (status != EX_OK)
+		return status;
+	g_autoptr (BdbStore) store = bdb_cli_open_for_reading (cli, db_opt, NULL, &status);
+	if (!store)
+		return status;
+	GError *error = NULL;
+	BdbTxn *txn = bdb_store_read (store, &error);
+	if (a.csv)
+		printf ("key,table,state,kind,reason,status,first_seen,last_seen,count,expires,diagnostic\n");
+	const BdbTable tables[] = { BDB_TABLE_ADDRESS, BDB_TABLE_DOMAIN };
+	for (gsize i = 0; txn && i < G_N_ELEMENTS (tables); i++) {
+		if (domains_only && tables[i] != BDB_TABLE_DOMAIN)
+			continue;
+		a.table = tables[i];
+		if (!bdb_txn_foreach_suppression (txn, tables[i], NULL, show_one, &a, &error))
+			break;
+	}
+	if (error) {
+		bdb_cli_error (cli, bdb_store_path (store), error);
+		status = bdb_exit_code (error);
+		g_error_free (error);
+	}
+	bdb_txn_abort (txn);
+	g_free (a.reason);
+	g_free (a.domain);
+	g_free (a.kind);
+	g_free (a.scope);
+	g_free (since);
+	g_free (until);
+	return bdb_cli_finish (cli, status);
+}

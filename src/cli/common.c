@@ -1,0 +1,121 @@
+/* Pieces shared by the query commands: opening the database for reading,
+ * times in and out, addresses typed by people, suppressions as JSON. */
+#include <string.h>
+#include "cli.h"
+
+BdbStore *
+bdb_cli_open_for_reading (BdbCli *cli, const char *db_opt, char **dir_out, int *status)
+{
+	g_autofree char *dir = bdb_cli_db_dir (cli, db_opt);
+	GError *error = NULL;
+	BdbStore *store = bdb_cli_open_store (cli, dir, TRUE, &error);
+	if (!store) {
+		if (g_error_matches (error, BDB_ERROR, BDB_ERROR_NOT_FOUND))
+			bdb_cli_warn (cli, "no database in '%s' (run a sweep or ingest first, or give --db DIR)", dir);
+		else
+			bdb_cli_error (cli, dir, error);
+		*status = bdb_exit_code (error);
+		g_error_free (error);
+		return NULL;
+	}
+	if (dir_out)
+		*dir_out = g_steal_pointer (&dir);
+	return store;
+}
+
+char *
+bdb_cli_format_time (gint64 t)
+{
+	if (t <= 0)
+		return g_strdup ("-");
+	g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
+	return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("-");
+}
+
+gboolean
+bdb_cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out)
+{
+	if (!text || !*text)
+		return FALSE;
+	if (text[0] == '@') {
+		char *end;
+		gint64 v = g_ascii_strtoll (text + 1, &end, 10);
+		if (*end || end == text + 1)
+			return FALSE;
+		*out = v;
+		return TRUE;
+	}
+	gint64 secs;
+	if (g_ascii_isdigit (text[0]) && bdb_cli_parse_duration (text, &secs) && !strchr (text, '-')) {
+		*out = now + direction * secs;
+		return TRUE;
+	}
+	/* 2026-11-01, 2026-11-01T10:00:00Z, 2026-11-01 10:00:00+01:00 */
+	g_autofree char *iso = NULL;
+	if (strlen (text) == 10)
+		iso = g_strconcat (text, "T00:00:00Z", NULL);
+	else
+		iso = g_strdelimit (g_strdup (text), " ", 'T');
+	g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+	g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (iso, utc);
+	if (!dt)
+		return FALSE;
+	*out = g_date_time_to_unix (dt);
+	return TRUE;
+}
+
+char *
+bdb_cli_normalize_input (BdbCli *cli, const char *text, GError **error)
+{
+	BdbAddressFlags flags = BDB_ADDRESS_STRICT;
+	if (g_key_file_get_boolean (cli->config, "policy", "keep_local_case", NULL))
+		flags |= BDB_ADDRESS_KEEP_LOCAL_CASE;
+	return bdb_address_normalize (text, flags, error);
+}
+
+static void
+add_str (JsonBuilder *b, const char *name, const char *v)
+{
+	json_builder_set_member_name (b, name);
+	if (v)
+		json_builder_add_string_value (b, v);
+	else
+		json_builder_add_null_value (b);
+}
+
+static void
+add_time (JsonBuilder *b, const char *name, gint64 t)
+{
+	json_builder_set_member_name (b, name);
+	if (t > 0) {
+		g_autofree char *s = bdb_cli_format_time (t);
+		json_builder_add_string_value (b, s);
+	} else {
+		json_builder_add_null_value (b);
+	}
+}
+
+void
+bdb_cli_suppression_members (JsonBuilder *b, const BdbSuppression *s, BdbTable table)
+{
+	add_str (b, table == BDB_TABLE_DOMAIN ? "domain" : "address", s->key);
+	add_str (b, "state", s->state == BDB_STATE_SUPPRESSED ? "suppressed" : "removed");
+	add_str (b, "kind", bdb_suppression_kind_name (s->kind));
+	add_str (b, "reason", s->reason);
+	add_str (b, "source", s->source);
+	add_str (b, "status", s->status);
+	add_str (b, "reply_code", s->reply_code);
+	add_str (b, "diagnostic", s->diagnostic);
+	add_str (b, "rule", s->rule);
+	add_str (b, "reporting_mta", s->reporting_mta);
+	add_str (b, "remote_mta", s->remote_mta);
+	add_str (b, "report_message_id", s->report_message_id);
+	add_str (b, "original_message_id", s->original_message_id);
+	add_str (b, "note", s->note);
+	add_time (b, "first_seen", s->first_seen);
+	add_time (b, "last_seen", s->last_seen);
+	add_time (b, "expires", s->expires);
+	add_time (b, "removed_at", s->removed_at);
+	json_builder_set_member_name (b, "count");
+	json_builder_add_int_value (b, s->count);
+}
