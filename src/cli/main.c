@@ -103,6 +103,8 @@ main (int argc, char **argv)
 		bdb_cli_error (&cli, cli.config_path ? cli.config_path : config_path, error);
 		int code = error->domain == BDB_ERROR ? bdb_exit_code (error) : EX_CONFIG;
 		g_error_free (error);
+		g_key_file_unref (cli.config);
+		g_free (cli.config_path);
 		return code;
 	}
 	int status = cmd->run (&cli, argc - i, argv + i);
