@@ -11,7 +11,7 @@
 int
 bdb_cmd_check (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL;
+	g_autofree char *db_opt = NULL;
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },

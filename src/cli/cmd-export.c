@@ -121,7 +121,7 @@ export_soft (const char *address, const BdbSoftCounter *c, gpointer data)
 int
 bdb_cmd_export (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL, *format = NULL, *output = NULL;
+	g_autofree char *db_opt = NULL, *format = NULL, *output = NULL;
 	GOptionEntry entries[] = {
 		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv or jsonl (default jsonl: includes soft counters)", "FORMAT" },

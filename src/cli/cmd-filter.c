@@ -61,7 +61,7 @@ csv_field (const char *line, char delim, guint col, char *out, gsize size)
 int
 bdb_cmd_filter (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL, *delim_opt = NULL, *invalid = NULL;
+	g_autofree char *db_opt = NULL, *delim_opt = NULL, *invalid = NULL;
 	gboolean suppressed_mode = FALSE, header = FALSE, quiet = FALSE;
 	gint column = 0;
 	GOptionEntry entries[] = {

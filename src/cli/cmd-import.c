@@ -565,7 +565,7 @@ detect_format (Import *im, GError **error)
 int
 bdb_cmd_import (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL, *reason = NULL;
+	g_autofree char *db_opt = NULL, *reason = NULL;
 	gboolean dry_run = FALSE;
 	GOptionEntry entries[] = {
 		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
@@ -595,7 +595,7 @@ bdb_cmd_import (BdbCli *cli, int argc, char **argv)
 	im.cli = cli;
 	im.now = bdb_cli_now ();
 	im.c_addr = im.c_reason = im.c_code = im.c_error = im.c_status = im.c_date = im.c_table = -1;
-	im.default_reason = reason ? reason : g_strdup ("undefined");
+	im.default_reason = g_strdup (reason ? reason : "undefined");
 	GError *error = NULL;
 	g_autofree char *tmp = NULL;
 	im.path = argv[1];

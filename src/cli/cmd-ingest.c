@@ -80,7 +80,7 @@ keep (BdbCli *cli, const char *dir, const GByteArray *buf, gboolean stream_rest,
 int
 bdb_cmd_ingest (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL, *keep_opt = NULL;
+	g_autofree char *db_opt = NULL, *keep_opt = NULL;
 	gboolean quiet = FALSE;
 	GOptionEntry entries[] = {
 		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },

@@ -98,7 +98,7 @@ show_one (const BdbSuppression *s, gpointer data)
 int
 bdb_cmd_list (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL, *since = NULL, *until = NULL;
+	g_autofree char *db_opt = NULL, *since = NULL, *until = NULL;
 	ListArgs a = { 0 };
 	a.cli = cli;
 	gboolean domains_only = FALSE;
@@ -173,7 +173,5 @@ bdb_cmd_list (BdbCli *cli, int argc, char **argv)
 	g_free (a.domain);
 	g_free (a.kind);
 	g_free (a.scope);
-	g_free (since);
-	g_free (until);
 	return bdb_cli_finish (cli, status);
 }

@@ -88,7 +88,7 @@ run (BdbCli *cli, Manage *m, const char *db_opt, int argc, char **argv)
 int
 bdb_cmd_add (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL, *reason = NULL, *note = NULL, *expires = NULL;
+	g_autofree char *db_opt = NULL, *reason = NULL, *note = NULL, *expires = NULL;
 	GOptionEntry entries[] = {
 		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "reason", 'r', 0, G_OPTION_ARG_STRING, &reason, "Why (a reason name, manual, or unsubscribed)", "REASON" },
@@ -120,17 +120,13 @@ bdb_cmd_add (BdbCli *cli, int argc, char **argv)
 		bdb_cli_warn (cli, "bad time '%s'", expires);
 		return EX_USAGE;
 	}
-	int status = run (cli, &m, db_opt, argc, argv);
-	g_free (reason);
-	g_free (note);
-	g_free (expires);
-	return status;
+	return run (cli, &m, db_opt, argc, argv);
 }
 
 int
 bdb_cmd_remove (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL;
+	g_autofree char *db_opt = NULL;
 	GOptionEntry entries[] = {
 		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ NULL },

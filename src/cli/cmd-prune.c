@@ -71,7 +71,7 @@ prune_all (BdbTxn *txn, gpointer data, GError **error)
 int
 bdb_cmd_prune (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL, *events = NULL, *seen = NULL, *removals = NULL;
+	g_autofree char *db_opt = NULL, *events = NULL, *seen = NULL, *removals = NULL;
 	gboolean compact = FALSE, json = FALSE;
 	GOptionEntry entries[] = {
 		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
@@ -123,8 +123,5 @@ bdb_cmd_prune (BdbCli *cli, int argc, char **argv)
 		        " events%s\n", p.expired, p.tombstones, p.soft, p.seen, p.events, compact ? "; compacted" : "");
 	}
 	g_ptr_array_unref (p.doomed);
-	g_free (events);
-	g_free (seen);
-	g_free (removals);
 	return bdb_cli_finish (cli, status);
 }

@@ -78,7 +78,7 @@ text_suppression (const char *title, const BdbSuppression *s, gint64 now)
 int
 bdb_cmd_show (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL;
+	g_autofree char *db_opt = NULL;
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },

@@ -181,7 +181,7 @@ domain_by_total (gconstpointer a, gconstpointer b)
 int
 bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL, *since = NULL;
+	g_autofree char *db_opt = NULL, *since = NULL;
 	gboolean json = FALSE;
 	gint top = 10;
 	GOptionEntry entries[] = {
@@ -313,6 +313,5 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 	g_hash_table_unref (st.by_diag);
 	g_hash_table_unref (st.sender);
 	g_hash_table_unref (st.domains);
-	g_free (since);
 	return bdb_cli_finish (cli, status);
 }

@@ -383,7 +383,8 @@ parse_done (const char *text, DoneMode *mode, char **dir)
 int
 bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
 {
-	char *db_opt = NULL, *quarantine = NULL, *processed = NULL;
+	g_autofree char *db_opt = NULL, *processed = NULL;
+	char *quarantine = NULL;  /* owned by sw.quarantine_opt below */
 	char **mboxes = NULL;
 	gboolean dry_run = FALSE, json = FALSE, wait = FALSE;
 	gint batch = 0;
