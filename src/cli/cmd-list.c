@@ -4,7 +4,7 @@
 
 typedef struct {
 	BdbCli *cli;
-	char *reason, *domain, *scope, *kind;
+	const char *reason, *domain, *scope, *kind;  /* borrowed from the options */
 	gint64 since, until, now;
 	gboolean all, json, csv;
 	BdbTable table;
@@ -99,15 +99,16 @@ int
 bdb_cmd_list (BdbCli *cli, int argc, char **argv)
 {
 	g_autofree char *db_opt = NULL, *since = NULL, *until = NULL;
+	g_autofree char *reason = NULL, *domain = NULL, *kind = NULL, *scope = NULL;
 	ListArgs a = { 0 };
 	a.cli = cli;
 	gboolean domains_only = FALSE;
 	GOptionEntry entries[] = {
 		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
-		{ "reason", 'r', 0, G_OPTION_ARG_STRING, &a.reason, "Only this reason (userunknown, feedback, ...)", "REASON" },
-		{ "domain", 'D', 0, G_OPTION_ARG_STRING, &a.domain, "Only addresses at this domain", "DOMAIN" },
-		{ "kind", 'k', 0, G_OPTION_ARG_STRING, &a.kind, "Only this kind: hard, complaint, inactive, manual, imported, domain", "KIND" },
-		{ "scope", 'S', 0, G_OPTION_ARG_STRING, &a.scope, "Only this scope: recipient or domain", "SCOPE" },
+		{ "reason", 'r', 0, G_OPTION_ARG_STRING, &reason, "Only this reason (userunknown, feedback, ...)", "REASON" },
+		{ "domain", 'D', 0, G_OPTION_ARG_STRING, &domain, "Only addresses at this domain", "DOMAIN" },
+		{ "kind", 'k', 0, G_OPTION_ARG_STRING, &kind, "Only this kind: hard, complaint, inactive, manual, imported, domain", "KIND" },
+		{ "scope", 'S', 0, G_OPTION_ARG_STRING, &scope, "Only this scope: recipient or domain", "SCOPE" },
 		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "Seen on or after T (2026-11-01, 30d, @SECONDS)", "T" },
 		{ "until", 0, 0, G_OPTION_ARG_STRING, &until, "First seen on or before T", "T" },
 		{ "domains", 0, 0, G_OPTION_ARG_NONE, &domains_only, "List domain suppressions only", NULL },
@@ -124,6 +125,10 @@ bdb_cmd_list (BdbCli *cli, int argc, char **argv)
 	                            entries, &argc, &argv))
 		return EX_USAGE;
 	int status = EX_OK;
+	a.reason = reason;
+	a.domain = domain;
+	a.kind = kind;
+	a.scope = scope;
 	a.now = bdb_cli_now ();
 	if ((since && !bdb_cli_parse_time (since, a.now, -1, &a.since)) ||
 	    (until && !bdb_cli_parse_time (until, a.now, -1, &a.until))) {
@@ -169,9 +174,5 @@ bdb_cmd_list (BdbCli *cli, int argc, char **argv)
 		g_error_free (error);
 	}
 	bdb_txn_abort (txn);
-	g_free (a.reason);
-	g_free (a.domain);
-	g_free (a.kind);
-	g_free (a.scope);
 	return bdb_cli_finish (cli, status);
 }
