@@ -6,6 +6,7 @@
  *   policy.h    classified report -> changes to the database
  *   store.h     the LMDB database: suppressions, counters, history
  *   mailbox.h   reading Maildirs and mboxes, quarantine, safe delivery
+ *   sign.h      signed envelope senders against forged bounces
  */
 #ifndef BOUNCEDB_H
 #define BOUNCEDB_H
@@ -18,5 +19,6 @@
 #include <bouncedb/store.h>
 #include <bouncedb/policy.h>
 #include <bouncedb/mailbox.h>
+#include <bouncedb/sign.h>
 
 #endif

@@ -14,6 +14,7 @@
 #include <bouncedb/report.h>
 #include <bouncedb/classify.h>
 #include <bouncedb/store.h>
+#include <bouncedb/sign.h>
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,11 @@ typedef struct {
 	gint64 domain_expiry;      /* seconds a domain suppression lasts (90 days) */
 	gboolean keep_local_case;  /* do not lowercase local parts */
 	guint events_per_address;  /* history kept per address (20) */
+	/* Forged-bounce protection (sign.h): when set, a record suppresses or
+	 * counts only if one of the report's envelope senders carries a token
+	 * signed for its recipient, at most token_max_age_days old.  Borrowed. */
+	const BdbSigner *verifier;
+	guint token_max_age_days;  /* (7) */
 } BdbPolicy;
 
 /* The defaults: complaints and userunknown never expire. */
@@ -49,6 +55,7 @@ typedef struct {
 	guint invalid;             /* records whose address could not be normalised */
 	guint stale;               /* records older than a manual removal */
 	guint domains;             /* domains newly suppressed */
+	guint forged;              /* records refused: no valid signed envelope sender */
 } BdbApplyStats;
 
 /* The address a record is kept under: Original-Recipient when it is a

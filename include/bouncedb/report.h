@@ -132,6 +132,12 @@ BDB_API const char *bdb_report_header (const BdbReport *report, const char *name
  * FALSE past the end.  Borrowed. */
 BDB_API gboolean bdb_report_get_extension (const BdbReport *report, guint i,
                                            const char **name, const char **value);
+/* Envelope senders the report points at, in order: the one it states
+ * (X-Postfix-Sender, ARF Original-Mail-From), the addresses the bounce was
+ * delivered to (Delivered-To, X-Original-To, Envelope-To, To) and the
+ * returned original's Return-Path: where a signed envelope sender
+ * (sign.h) comes back.  NULL past the end.  Borrowed. */
+BDB_API const char *bdb_report_get_sender_candidate (const BdbReport *report, guint i);
 /* 32-byte SHA-256 identifying the message across redeliveries (the report's
  * Message-ID, Date and body, not the headers added on the way).  Borrowed. */
 BDB_API const guint8 *bdb_report_fingerprint (const BdbReport *report);

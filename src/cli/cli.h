@@ -12,6 +12,7 @@ typedef struct {
 	const char *command;        /* subcommand name, for messages */
 	char *config_path;          /* the config file read, or NULL */
 	GKeyFile *config;           /* never NULL (empty when there is no file) */
+	BdbSigner *signer;          /* [verify] keys once loaded, or NULL */
 } BdbCli;
 
 typedef int (*BdbCommandFunc) (BdbCli *cli, int argc, char **argv);
@@ -62,7 +63,9 @@ char **bdb_cli_parse_options_from_config (BdbCli *cli, BdbParseOptions *opts);
 char *bdb_cli_db_dir (BdbCli *cli, const char *option);
 /* Open the store at @dir with the [database] settings. */
 BdbStore *bdb_cli_open_store (BdbCli *cli, const char *dir, gboolean read_only, GError **error);
-/* The policy from [policy] and [expiry]. */
+/* The signing keys of [verify] key_file (or @path): owned by @cli. */
+BdbSigner *bdb_cli_signer (BdbCli *cli, const char *path, GError **error);
+/* The policy from [policy], [expiry] and [verify]. */
 gboolean bdb_cli_policy (BdbCli *cli, BdbPolicy *policy, GError **error);
 /* "30d", "12h", "never"... into seconds (0 = never). */
 gboolean bdb_cli_parse_duration (const char *text, gint64 *seconds);
@@ -107,5 +110,6 @@ int bdb_cmd_import (BdbCli *cli, int argc, char **argv);
 int bdb_cmd_add (BdbCli *cli, int argc, char **argv);
 int bdb_cmd_remove (BdbCli *cli, int argc, char **argv);
 int bdb_cmd_prune (BdbCli *cli, int argc, char **argv);
+int bdb_cmd_sign (BdbCli *cli, int argc, char **argv);
 
 #endif

@@ -164,7 +164,10 @@ bdb_cmd_ingest (BdbCli *cli, int argc, char **argv)
 		g_error_free (error);
 		return EX_TEMPFAIL;
 	}
-	if (w.stats.invalid && w.stats.invalid == w.stats.records)
+	if (w.stats.forged)
+		status = keep (cli, keep_dir, buf, FALSE,
+		               "recipients without a valid signed envelope sender were not applied", quiet);
+	else if (w.stats.invalid && w.stats.invalid == w.stats.records)
 		status = keep (cli, keep_dir, buf, FALSE, "no recipient address could be normalised", quiet);
 	/* Nothing goes to stdout: the MTA may log it. */
 	return status;

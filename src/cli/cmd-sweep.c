@@ -24,6 +24,7 @@ typedef struct {
 	BdbVerdict *verdicts;
 	char *quarantine_why;      /* set: move to quarantine */
 	gint64 arrival;
+	guint forged;              /* records refused by forged-bounce protection */
 } Item;
 
 typedef struct {
@@ -125,9 +126,11 @@ write_batch (BdbTxn *txn, gpointer data, GError **error)
 		Item *it = sw->items->pdata[i];
 		if (!it->report || !it->verdicts)
 			continue;
+		guint before = sw->batch_stats.forged;
 		if (!bdb_policy_apply (&sw->policy, txn, it->report, it->verdicts, it->arrival,
 		                       &sw->batch_stats, error))
 			return FALSE;
+		it->forged = sw->batch_stats.forged - before;
 	}
 	return TRUE;
 }
@@ -150,6 +153,7 @@ add_stats (BdbApplyStats *to, const BdbApplyStats *from)
 	to->invalid += from->invalid;
 	to->stale += from->stale;
 	to->domains += from->domains;
+	to->forged += from->forged;
 }
 
 static char *
@@ -170,6 +174,9 @@ finish_batch (Sweep *sw)
 	for (guint i = 0; i < sw->items->len; i++) {
 		Item *it = sw->items->pdata[i];
 		GError *error = NULL;
+		if (it->forged && !it->quarantine_why)
+			it->quarantine_why = g_strdup_printf ("%u record(s) without a valid signed envelope sender, "
+			                                      "not applied (forged or replayed?)", it->forged);
 		if (it->quarantine_why)
 			sw->totals.quarantined++;
 		if (!it->entry || sw->dry_run)
@@ -328,6 +335,7 @@ print_summary (const Sweep *sw, gboolean json, double secs)
 		NUM ("invalid", a->invalid);
 		NUM ("stale", a->stale);
 		NUM ("domains", a->domains);
+		NUM ("forged", a->forged);
 #undef NUM
 		json_builder_set_member_name (b, "dry_run");
 		json_builder_add_boolean_value (b, sw->dry_run);

@@ -144,6 +144,35 @@ bdb_cli_parse_duration (const char *text, gint64 *seconds)
 	return TRUE;
 }
 
+BdbSigner *
+bdb_cli_signer (BdbCli *cli, const char *path, GError **error)
+{
+	if (cli->signer)
+		return cli->signer;
+	g_autofree char *conf = g_key_file_get_string (cli->config, "verify", "key_file", NULL);
+	const char *file = path ? path : conf;
+	if (!file) {
+		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+		             "no key file: give --key-file or set [verify] key_file");
+		return NULL;
+	}
+	g_autofree char *text = NULL;
+	GError *e = NULL;
+	if (!g_file_get_contents (file, &text, NULL, &e)) {
+		g_set_error (error, BDB_ERROR, g_error_matches (e, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+		             ? BDB_ERROR_NOT_FOUND : BDB_ERROR_IO, "key file %s: %s", file, e->message);
+		g_error_free (e);
+		return NULL;
+	}
+	cli->signer = bdb_signer_new (text, &e);
+	if (!cli->signer) {
+		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "key file %s: %s",
+		             file, e->message);
+		g_error_free (e);
+	}
+	return cli->signer;
+}
+
 gboolean
 bdb_cli_policy (BdbCli *cli, BdbPolicy *policy, GError **error)
 {
@@ -166,6 +195,12 @@ bdb_cli_policy (BdbCli *cli, BdbPolicy *policy, GError **error)
 		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 		             "[policy] domain_expiry: '%s' is not a duration (like 90d)", domain);
 		return FALSE;
+	}
+	if (g_key_file_get_boolean (kf, "verify", "enabled", NULL)) {
+		policy->verifier = bdb_cli_signer (cli, NULL, error);
+		if (!policy->verifier)
+			return FALSE;
+		policy->token_max_age_days = get_uint (kf, "verify", "max_age_days", policy->token_max_age_days);
 	}
 	/* [expiry] reason = duration, per classification reason. */
 	gsize n = 0;

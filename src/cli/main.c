@@ -29,6 +29,7 @@ static const BdbCommand commands[] = {
 	{ "add", bdb_cmd_add, "suppress addresses or domains by hand" },
 	{ "remove", bdb_cmd_remove, "lift suppressions; the removal is remembered" },
 	{ "prune", bdb_cmd_prune, "drop expired entries, stale counters, old history; --compact" },
+	{ "sign", bdb_cmd_sign, "the signed envelope sender to use for a recipient (forged-bounce protection)" },
 };
 
 static void
@@ -108,6 +109,7 @@ main (int argc, char **argv)
 		return code;
 	}
 	int status = cmd->run (&cli, argc - i, argv + i);
+	bdb_signer_free (cli.signer);
 	g_key_file_unref (cli.config);
 	g_free (cli.config_path);
 	return status;

@@ -32,6 +32,7 @@ bdb_policy_init (BdbPolicy *p)
 	p->inactive_expiry = 180 * (gint64) DAY;
 	p->domain_expiry = 90 * (gint64) DAY;
 	p->events_per_address = 20;
+	p->token_max_age_days = 7;
 	/* A domain can come back to life; a mailbox that was deleted rarely
 	 * does, and a complaint is forever. */
 	p->expiry[BDB_REASON_HOSTUNKNOWN] = 90 * (gint64) DAY;
@@ -178,7 +179,27 @@ typedef struct {
 	const char *addr;
 	gint64 t;
 	BdbSuppression *existing;   /* owned */
+	gboolean forged;            /* no valid signed envelope sender for it */
 } Apply;
+
+/* Does some envelope sender of the report carry a fresh token signed for
+ * this record's recipient (as sent, and as finally delivered)? */
+static gboolean
+record_signed (const BdbPolicy *p, const BdbRecord *rec, const char *addr, gint64 arrival)
+{
+	const BdbReport *report = bdb_record_report (rec);
+	const char *final = bdb_record_get (rec, BDB_FIELD_RECIPIENT);
+	gint64 today = arrival / DAY;
+	for (guint i = 0; bdb_report_get_sender_candidate (report, i); i++) {
+		const char *cand = bdb_report_get_sender_candidate (report, i);
+		if (bdb_verify_envelope (p->verifier, cand, addr, today, p->token_max_age_days) == BDB_TOKEN_VALID)
+			return TRUE;
+		if (final && strcmp (final, addr) != 0 &&
+		    bdb_verify_envelope (p->verifier, cand, final, today, p->token_max_age_days) == BDB_TOKEN_VALID)
+			return TRUE;
+	}
+	return FALSE;
+}
 
 static gboolean
 apply_soft (Apply *a, GError **error)
@@ -282,6 +303,8 @@ apply_record (Apply *a, GError **error)
 	g_strlcpy (e.reason, bdb_reason_name (v->reason), sizeof e.reason);
 	const char *kind = bdb_record_get (a->rec, BDB_FIELD_KIND);
 	g_strlcpy (e.kind, kind ? kind : "dsn", sizeof e.kind);
+	if (a->forged)  /* kept in the history, marked, with no effect */
+		g_strlcpy (e.disposition, "forged", sizeof e.disposition);
 	const char *status = bdb_record_get (a->rec, BDB_FIELD_STATUS);
 	g_strlcpy (e.status, status ? status : "", sizeof e.status);
 	const char *reply = bdb_record_get (a->rec, BDB_FIELD_REPLY_CODE);
@@ -294,6 +317,10 @@ apply_record (Apply *a, GError **error)
 
 	if (stale) {
 		st->stale++;
+		return TRUE;
+	}
+	if (a->forged) {
+		st->forged++;
 		return TRUE;
 	}
 
@@ -366,7 +393,8 @@ bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
 		gint64 t = bdb_record_time (rec);
 		if (t <= 0 || t > arrival + DAY)
 			t = arrival;
-		Apply a = { policy, txn, stats, rec, &verdicts[i], addr, t, NULL };
+		Apply a = { policy, txn, stats, rec, &verdicts[i], addr, t, NULL, FALSE };
+		a.forged = policy->verifier && !record_signed (policy, rec, addr, arrival);
 		gboolean ok = apply_record (&a, error);
 		bdb_suppression_free (a.existing);
 		if (!ok)

@@ -21,6 +21,7 @@ struct _BdbReport {
 	GPtrArray *records;              /* BdbRecord *, owned */
 	GPtrArray *extensions;           /* name, value, name, value ... interned */
 	GPtrArray *headers;              /* kept original headers, same layout */
+	GPtrArray *senders;              /* envelope sender candidates, interned */
 	const char *problem;
 	guint8 fingerprint[32];
 	guint max_recipients;

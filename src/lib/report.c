@@ -122,6 +122,7 @@ bdb_report_new (void)
 	r->records = g_ptr_array_new_with_free_func (g_free);
 	r->extensions = g_ptr_array_new ();
 	r->headers = g_ptr_array_new ();
+	r->senders = g_ptr_array_new ();
 	r->strings = g_string_chunk_new (1024);
 	r->max_recipients = DEFAULT_MAX_RECIPIENTS;
 	return r;
@@ -135,6 +136,7 @@ bdb_report_free (BdbReport *report)
 	g_ptr_array_unref (report->records);
 	g_ptr_array_unref (report->extensions);
 	g_ptr_array_unref (report->headers);
+	g_ptr_array_unref (report->senders);
 	g_string_chunk_free (report->strings);
 	g_free (report);
 }
@@ -484,6 +486,15 @@ header_address (GMimeObject *obj, const char *name)
 	return a;
 }
 
+/* Take ownership of @address (may be NULL) as a sender candidate. */
+static void
+add_sender (BdbReport *report, char *address)
+{
+	if (address)
+		g_ptr_array_add (report->senders, (gpointer) bdb_report_intern (report, address, -1));
+	g_free (address);
+}
+
 static void
 set_decoded_header (BdbReport *report, BdbField field, GMimeObject *obj, const char *name)
 {
@@ -532,6 +543,7 @@ read_original (BdbMessageView *view, BdbReport *report)
 	bdb_report_set (report, BDB_FIELD_ORIGINAL_TO, to, -1);
 	set_decoded_header (report, BDB_FIELD_SUBJECT, obj, "Subject");
 	bdb_report_set (report, BDB_FIELD_ORIGINAL_DATE, g_mime_object_get_header (obj, "Date"), -1);
+	add_sender (report, header_address (obj, "Return-Path"));
 	bdb_report_set (report, BDB_FIELD_LIST_ID, g_mime_object_get_header (obj, "List-Id"), -1);
 	bdb_report_set (report, BDB_FIELD_FEEDBACK_ID, g_mime_object_get_header (obj, "Feedback-ID"), -1);
 	if (view->opts->keep_headers) {
@@ -558,6 +570,10 @@ read_top_headers (GMimeMessage *msg, BdbReport *report)
 	g_autofree char *from = header_address (obj, "From");
 	bdb_report_set (report, BDB_FIELD_REPORT_FROM, from, -1);
 	set_decoded_header (report, BDB_FIELD_REPORT_SUBJECT, obj, "Subject");
+	/* Where a signed envelope sender comes back (sign.h). */
+	static const char *const delivered[] = { "Delivered-To", "X-Original-To", "Envelope-To", "To" };
+	for (gsize i = 0; i < G_N_ELEMENTS (delivered); i++)
+		add_sender (report, header_address (obj, delivered[i]));
 }
 
 static void
@@ -856,6 +872,20 @@ bdb_report_get_extension (const BdbReport *report, guint i, const char **name, c
 	*name = report->extensions->pdata[2 * i];
 	*value = report->extensions->pdata[2 * i + 1];
 	return TRUE;
+}
+
+const char *
+bdb_report_get_sender_candidate (const BdbReport *report, guint i)
+{
+	/* The envelope sender the report states (X-Postfix-Sender, ARF's
+	 * Original-Mail-From) first, then the addresses the bounce went to. */
+	const char *stated = report->v[BDB_FIELD_ORIGINAL_MAIL_FROM];
+	if (stated) {
+		if (i == 0)
+			return stated;
+		i--;
+	}
+	return i < report->senders->len ? report->senders->pdata[i] : NULL;
 }
 
 const guint8 *

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Forged-bounce protection: signed envelope senders, through ingest and sweep.
+. "$(dirname "$0")/lib.sh"
+
+export BOUNCEDB_NOW=1795000000   # 2026-11-18
+printf 'k1 a-secret-that-is-long-enough-for-hmac\n' >"$TMP/keys"
+chmod 600 "$TMP/keys"
+cat >"$TMP/bouncedb.conf" <<CONF
+[verify]
+enabled = true
+key_file = $TMP/keys
+base = bounces@lists.example.org
+max_age_days = 7
+CONF
+B="$BOUNCEDB --config $TMP/bouncedb.conf"
+
+# A bounce for recipient $1, delivered to envelope sender $2.
+dsn() {
+	cat <<MSG
+From: MAILER-DAEMON@mx.example.net
+To: $2
+Subject: Undelivered Mail Returned to Sender
+Date: Mon, 16 Nov 2026 10:00:00 +0000
+Message-ID: <$3@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="XX"
+
+--XX
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: rfc822; $1
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <$1>: Recipient address rejected: User unknown
+
+--XX--
+MSG
+}
+
+expect_status 0 "sign" -- $B sign Alice@Example.com bob@example.com
+ALICE=$(sed -n 1p "$TMP/out")
+BOB=$(sed -n 2p "$TMP/out")
+case $ALICE in bounces+k1.*@lists.example.org) ok ;; *) fail "signed address looks wrong: $ALICE" ;; esac
+[ "$ALICE" != "$BOB" ] || fail "two recipients got the same token"
+ok
+expect_status 64 "sign without a base" -- "$BOUNCEDB" sign --key-file "$TMP/keys" a@example.com
+printf 'k1 short\n' >"$TMP/badkeys"
+expect_status 78 "a bad key file is a configuration error" -- "$BOUNCEDB" sign --key-file "$TMP/badkeys" --base b@example.org a@example.com
+
+# Genuine: comes back to alice's signed address.
+dsn alice@example.com "$ALICE" g1 >"$TMP/genuine.eml"
+expect_status 0 "ingest a genuine bounce" -- sh -c "$B ingest --db '$TMP/db' < '$TMP/genuine.eml'"
+expect_status 1 "genuine bounce suppresses" -- $B check --db "$TMP/db" alice@example.com
+
+# Forged: names carol, sent to the plain bounce address.
+dsn carol@example.com bounces@lists.example.org f1 >"$TMP/forged.eml"
+expect_status 0 "ingest a forged bounce (exit 0, kept)" -- sh -c "$B ingest --db '$TMP/db' --keep '$TMP/keep' < '$TMP/forged.eml'"
+expect_grep "signed envelope sender" "$TMP/err" "says why it was kept"
+expect_status 0 "forged bounce does not suppress" -- $B check --db "$TMP/db" carol@example.com
+[ "$(ls "$TMP/keep/new" | wc -l)" -eq 1 ] || fail "forged bounce not kept"
+ok
+expect_status 0 "the forged report is recorded" -- $B show --json --db "$TMP/db" carol@example.com
+expect_grep '"disposition":"forged"' "$TMP/out" "history marks it forged"
+
+# Replayed: alice's genuine token on a report naming bob.
+dsn bob@example.com "$ALICE" r1 >"$TMP/replayed.eml"
+expect_status 0 "ingest a replayed token" -- sh -c "$B ingest --db '$TMP/db' --keep '$TMP/keep' < '$TMP/replayed.eml'"
+expect_status 0 "replayed token does not suppress bob" -- $B check --db "$TMP/db" bob@example.com
+
+# Expired: bob's token, arriving 30 days later.
+dsn bob@example.com "$BOB" e1 >"$TMP/expired.eml"
+expect_status 0 "ingest an old token" -- sh -c "BOUNCEDB_NOW=1797600000 $B ingest --db '$TMP/db' --keep '$TMP/keep' < '$TMP/expired.eml'"
+expect_status 0 "expired token does not suppress" -- $B check --db "$TMP/db" bob@example.com
+
+# A sweep quarantines what it refuses.
+mkdir -p "$TMP/md/new" "$TMP/md/cur" "$TMP/md/tmp"
+dsn dave@example.com bounces@lists.example.org s1 >"$TMP/md/new/forged"
+dsn bob@example.com "$BOB" s2 >"$TMP/md/new/genuine"
+expect_status 0 "sweep with verification" -- $B sweep --json --db "$TMP/db" "$TMP/md"
+python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['forged']==1 and s['quarantined']==1 and s['suppressed']==1, s" "$TMP/out" \
+	|| fail "sweep summary with a forged report"
+ok
+[ -f "$TMP/md/.Quarantine/new/forged" ] || fail "forged report not in .Quarantine"
+ok
+expect_status 1 "the genuine one suppressed bob" -- $B check --db "$TMP/db" bob@example.com
+
+# Without verification the same forged report is read like any other.
+expect_status 0 "verification off" -- sh -c "'$BOUNCEDB' ingest --db '$TMP/db2' < '$TMP/forged.eml'"
+expect_status 1 "unprotected database believes it" -- "$BOUNCEDB" check --db "$TMP/db2" carol@example.com
+
+done_testing
