@@ -15,6 +15,7 @@
 #include "fields.h"
 #include "report-private.h"
 #include "text.h"
+#include "extract/extract.h"
 
 typedef enum {
 	F_OTHER = 0,
@@ -277,6 +278,51 @@ fill_from_text (const char *text, BdbReport *report)
 	}
 }
 
+/* Recipient blocks that name nobody readable ("Final-Recipient: rfc822;
+ * @mx.example.org", or Action and Status with no recipient field) while
+ * the human-readable part names the failed addresses: read them from the
+ * text, with the text extractors.  Only when the text names exactly as
+ * many new addresses as there are blocks without one, taken in order; a
+ * block keeps its own Action, Status and Diagnostic-Code. */
+static void
+fill_missing_recipients (const BdbMessageView *view, BdbReport *report)
+{
+	g_autoptr (GPtrArray) missing = g_ptr_array_new ();
+	for (guint i = 0; i < report->records->len; i++) {
+		BdbRecord *rec = report->records->pdata[i];
+		if (!rec->v[BDB_FIELD_RECIPIENT])
+			g_ptr_array_add (missing, rec);
+	}
+	if (missing->len == 0 || !view->text)
+		return;
+	BdbReport *scratch = bdb_extract_text_records (view, report);
+	if (!scratch)
+		return;
+	g_autoptr (GPtrArray) found = g_ptr_array_new ();
+	for (guint i = 0; i < scratch->records->len; i++) {
+		BdbRecord *cand = scratch->records->pdata[i];
+		gboolean known = FALSE;
+		for (guint j = 0; j < report->records->len && !known; j++) {
+			const BdbRecord *rec = report->records->pdata[j];
+			known = g_strcmp0 (rec->v[BDB_FIELD_RECIPIENT], cand->v[BDB_FIELD_RECIPIENT]) == 0;
+		}
+		if (!known)
+			g_ptr_array_add (found, cand);
+	}
+	if (found->len == missing->len) {
+		for (guint i = 0; i < missing->len; i++) {
+			BdbRecord *rec = missing->pdata[i];
+			const BdbRecord *cand = found->pdata[i];
+			bdb_record_set_recipient (rec, cand->v[BDB_FIELD_RECIPIENT], "text");
+			if (!rec->v[BDB_FIELD_DIAGNOSTIC])
+				bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, cand->v[BDB_FIELD_DIAGNOSTIC], -1);
+			if (!rec->v[BDB_FIELD_ACTION])
+				bdb_record_set (rec, BDB_FIELD_ACTION, cand->v[BDB_FIELD_ACTION], -1);
+		}
+	}
+	bdb_report_free (scratch);
+}
+
 /* The delivery-status block pasted into the text: a line that starts a
  * DSN field, followed somewhere by Action or Status. */
 static const char *
@@ -323,6 +369,7 @@ bdb_read_delivery_status (const BdbMessageView *view, BdbReport *report)
 	read_fields (list, report);
 	if (report->records->len == 0)
 		return FALSE;
+	fill_missing_recipients (view, report);
 	if (view->text)
 		fill_from_text (view->text->str, report);
 	bdb_report_set (report, BDB_FIELD_EXTRACTOR, extractor, -1);

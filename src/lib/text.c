@@ -1,4 +1,10 @@
-/* Helpers for human-readable bounce text; see text.h. */
+/* Helpers for human-readable bounce text; see text.h.
+ *
+ * Bounce notices are prose written for people, in any line-end
+ * convention, with the returned message often pasted below them.  These
+ * helpers find lines, the end of the notice and mail addresses without
+ * allocating, so that the extractors can try layouts cheaply.
+ */
 #include <string.h>
 #include "text.h"
 
@@ -10,6 +16,21 @@ bdb_text_find_nocase (const char *haystack, const char *needle)
 		return haystack;
 	for (const char *p = haystack; *p; p++)
 		if (g_ascii_strncasecmp (p, needle, n) == 0)
+			return p;
+	return NULL;
+}
+
+const char *
+bdb_text_find_nocase_n (const char *p, const char *end, const char *needle)
+{
+	gsize n = strlen (needle);
+	if (n == 0)
+		return p;
+	if ((gsize) (end - p) < n)
+		return NULL;
+	char first = g_ascii_tolower (needle[0]);
+	for (const char *last = end - n; p <= last; p++)
+		if (g_ascii_tolower (*p) == first && g_ascii_strncasecmp (p, needle, n) == 0)
 			return p;
 	return NULL;
 }
@@ -46,4 +67,233 @@ bdb_text_paragraph_with (const char *text, const char *address, gsize limit)
 	}
 	gsize n = MIN ((gsize) (end - start), limit);
 	return g_strndup (start, n);
+}
+
+/* ---- lines ------------------------------------------------------------- */
+
+gboolean
+bdb_text_next_line (const char **cursor, const char *end, BdbLine *line)
+{
+	const char *p = *cursor;
+	if (p >= end)
+		return FALSE;
+	const char *q = p;
+	while (q < end && *q != '\n' && *q != '\r')
+		q++;
+	line->p = p;
+	line->len = (gsize) (q - p);
+	if (q < end && *q == '\r')
+		q++;
+	if (q < end && *q == '\n')
+		q++;
+	*cursor = q;
+	return TRUE;
+}
+
+guint
+bdb_line_indent (const BdbLine *line)
+{
+	guint n = 0;
+	for (gsize i = 0; i < line->len; i++) {
+		if (line->p[i] == ' ')
+			n++;
+		else if (line->p[i] == '\t')
+			n += 8;
+		else
+			break;
+	}
+	return n;
+}
+
+gsize
+bdb_line_skip (const BdbLine *line)
+{
+	gsize i = 0;
+	while (i < line->len && (line->p[i] == ' ' || line->p[i] == '\t'))
+		i++;
+	return i;
+}
+
+gboolean
+bdb_line_is_blank (const BdbLine *line)
+{
+	for (gsize i = 0; i < line->len; i++)
+		if (!g_ascii_isspace (line->p[i]))
+			return FALSE;
+	return TRUE;
+}
+
+gboolean
+bdb_line_starts (const BdbLine *line, const char *strip, const char *prefix)
+{
+	gsize i = 0;
+	while (i < line->len && (line->p[i] == ' ' || line->p[i] == '\t' ||
+	                         (strip && line->p[i] && strchr (strip, line->p[i]))))
+		i++;
+	gsize n = strlen (prefix);
+	return line->len - i >= n && g_ascii_strncasecmp (line->p + i, prefix, n) == 0;
+}
+
+/* Lines that introduce the returned message, after leading spaces and
+ * decoration ("-", "|", "=", "*").  Compared as prefixes. */
+static const char *const copy_markers[] = {
+	"below this line is a copy of the message",
+	"enclosed is a copy of the message",
+	"this is a copy of the message",
+	"unsent message follows",
+	"original message follows",
+	"original message -",
+	"original message:",
+	"original message headers",
+	"original message header",
+	"original mail info",
+	"message headers follow",
+	"below is a copy of the original message",
+	"the header of the original message",
+	"included is a copy of the message header",
+	"returned message",
+	"message text follows",
+	"bounced e-mail:",
+	"元のメッセージ",
+};
+
+const char *
+bdb_text_notice_end (const char *text, const char *end)
+{
+	const char *cursor = text;
+	BdbLine line;
+	gboolean after_blank = TRUE;
+	while (bdb_text_next_line (&cursor, end, &line)) {
+		if (line.len == 0 || bdb_line_is_blank (&line)) {
+			after_blank = TRUE;
+			continue;
+		}
+		/* A header block at the start of a line: the message itself,
+		 * pasted without a marker. */
+		if (after_blank && line.len > 9 && (g_ascii_strncasecmp (line.p, "Received:", 9) == 0 ||
+		                                    g_ascii_strncasecmp (line.p, "Return-Path:", 12) == 0))
+			return line.p;
+		after_blank = FALSE;
+		for (gsize i = 0; i < G_N_ELEMENTS (copy_markers); i++)
+			if (bdb_line_starts (&line, "-|=*", copy_markers[i]))
+				return line.p;
+	}
+	return end;
+}
+
+/* ---- addresses --------------------------------------------------------- */
+
+static gboolean
+local_char (guchar c)
+{
+	return g_ascii_isalnum (c) || c >= 0x80 || strchr (".!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* Stricter, for scanning left from an '@' in prose and URLs. */
+static gboolean
+local_char_left (guchar c)
+{
+	return g_ascii_isalnum (c) || c >= 0x80 || strchr ("._-+=%'~", c) != NULL;
+}
+
+static gboolean
+domain_char (guchar c)
+{
+	return g_ascii_isalnum (c) || c >= 0x80 || c == '-' || c == '.';
+}
+
+/* The domain at @p: sets *@stop past it (trailing dots excluded). */
+static gboolean
+domain_at (const char *p, const char *end, const char **stop)
+{
+	const char *q = p;
+	while (q < end && domain_char ((guchar) *q))
+		q++;
+	while (q > p && q[-1] == '.')
+		q--;
+	if (q == p || *p == '.' || *p == '-')
+		return FALSE;
+	gboolean dot = FALSE, letter = FALSE;
+	for (const char *r = p; r < q; r++) {
+		if (*r == '.') {
+			if (r[1] == '.')
+				return FALSE;
+			dot = TRUE;
+			letter = FALSE;
+		} else if (g_ascii_isalpha (*r) || (guchar) *r >= 0x80) {
+			letter = TRUE;
+		}
+	}
+	/* The top-level label has a letter: "10.0.0.1" is no domain. */
+	if (!dot || !letter)
+		return FALSE;
+	*stop = q;
+	return TRUE;
+}
+
+gboolean
+bdb_text_address_at (const char *p, const char *end, const char **stop)
+{
+	const char *q = p;
+	while (q < end && local_char ((guchar) *q))
+		q++;
+	if (q == p || q >= end || *q != '@' || *p == '.' || q[-1] == '.')
+		return FALSE;
+	return domain_at (q + 1, end, stop);
+}
+
+gboolean
+bdb_text_find_address (const char *p, const char *end, const char **start, const char **stop)
+{
+	for (const char *at = p; at < end && (at = memchr (at, '@', (gsize) (end - at))); at++) {
+		const char *s = at;
+		while (s > p && local_char_left ((guchar) s[-1]))
+			s--;
+		while (s < at && (*s == '.' || *s == '\'' || *s == '='))
+			s++;
+		if (s == at || at[-1] == '.')
+			continue;
+		if (domain_at (at + 1, end, stop)) {
+			*start = s;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+gboolean
+bdb_text_leading_address (const char *p, const char *end, const char **start,
+                          const char **stop, const char **after)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	/* Bullets: "* a@b", "- a@b", "• a@b", ">>> a@b". */
+	if (p < end && (*p == '*' || *p == '-' || *p == '>')) {
+		while (p < end && (*p == '*' || *p == '-' || *p == '>'))
+			p++;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+	} else if (end - p >= 3 && memcmp (p, "\xe2\x80\xa2", 3) == 0) {
+		p += 3;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+	}
+	char close = '\0';
+	if (p < end && (*p == '<' || *p == '"' || *p == '\'')) {
+		close = *p == '<' ? '>' : *p;
+		p++;
+	} else if (end - p >= 6 && g_ascii_strncasecmp (p, "[SMTP:", 6) == 0) {
+		close = ']';
+		p += 6;
+	}
+	if (end - p >= 7 && g_ascii_strncasecmp (p, "mailto:", 7) == 0)
+		p += 7;
+	if (!bdb_text_address_at (p, end, stop))
+		return FALSE;
+	*start = p;
+	const char *a = *stop;
+	if (close && a < end && *a == close)
+		a++;
+	*after = a;
+	return TRUE;
 }
