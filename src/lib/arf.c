@@ -23,15 +23,33 @@ static const struct {
 	{ "Reporting-MTA", BDB_FIELD_REPORTING_MTA },
 };
 
+/* The X-HmXmrOriginalRecipient of a message attached to a Microsoft JMRP
+ * complaint (Outlook.com, Hotmail), or NULL.  Borrowed from the message. */
+static const char *
+jmrp_recipient (const BdbMessageView *view)
+{
+	if (!view->original || !GMIME_IS_MESSAGE_PART (view->original))
+		return NULL;
+	GMimeMessage *m = g_mime_message_part_get_message (GMIME_MESSAGE_PART (view->original));
+	return m ? g_mime_object_get_header (GMIME_OBJECT (m), "X-HmXmrOriginalRecipient") : NULL;
+}
+
 gboolean
 bdb_read_feedback_report (const BdbMessageView *view, BdbReport *report)
 {
 	gboolean declared = view->report_type &&
 	                    g_ascii_strcasecmp (view->report_type, "feedback-report") == 0;
-	if (!view->feedback_part && !declared)
+	const char *jmrp = jmrp_recipient (view);
+	if (!view->feedback_part && !declared && !jmrp)
 		return FALSE;
 
 	g_autoptr (GPtrArray) rcpts = g_ptr_array_new ();
+	if (jmrp && !view->feedback_part) {
+		/* Microsoft's Junk Mail Reporting Program: no ARF part; the
+		 * complaining recipient is named in the attached message. */
+		g_ptr_array_add (rcpts, (gpointer) jmrp);
+		bdb_report_set (report, BDB_FIELD_FEEDBACK_TYPE, "abuse", -1);
+	}
 	g_autoptr (BdbFieldList) list = NULL;
 	if (view->feedback_part) {
 		g_autoptr (GByteArray) body = bdb_part_content (view->feedback_part, view->opts->max_part_size);
