@@ -370,7 +370,9 @@ bdb_read_delivery_status (const BdbMessageView *view, BdbReport *report)
 	if (report->records->len == 0)
 		return FALSE;
 	fill_missing_recipients (view, report);
-	if (view->text)
+	/* When the DSN block was read out of the text, the text has nothing
+	 * more to say: its "paragraph" about a recipient is the block itself. */
+	if (view->text && view->status_part)
 		fill_from_text (view->text->str, report);
 	bdb_report_set (report, BDB_FIELD_EXTRACTOR, extractor, -1);
 	return TRUE;
