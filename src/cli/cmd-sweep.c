@@ -20,6 +20,8 @@ typedef enum { DONE_SEEN, DONE_DELETE, DONE_MOVE, DONE_KEEP } DoneMode;
 
 typedef struct {
 	BdbMaildirEntry *entry;    /* NULL for mbox messages */
+	GBytes *data;              /* an mbox message's bytes */
+	GError *error;             /* from parsing */
 	BdbReport *report;
 	BdbVerdict *verdicts;
 	char *quarantine_why;      /* set: move to quarantine */
@@ -43,6 +45,8 @@ typedef struct {
 	DoneMode done;
 	char *done_dir;
 	guint batch_size;
+	guint threads;             /* parsing threads, the writer's included */
+	volatile gint next;        /* next item of the batch to parse */
 	BdbProgress *progress;
 	guint64 progress_done;
 	Totals totals;
@@ -56,6 +60,9 @@ static void
 item_free (Item *it)
 {
 	bdb_maildir_entry_free (it->entry);
+	if (it->data)
+		g_bytes_unref (it->data);
+	g_clear_error (&it->error);
 	bdb_report_free (it->report);
 	g_free (it->verdicts);
 	g_free (it->quarantine_why);
@@ -71,50 +78,87 @@ fail_with (Sweep *sw, const char *what, const GError *error)
 		sw->status = code;
 }
 
-/* Parse one message into an item of the batch. */
+/* Queue one message for the batch; parsing happens in flush_batch(). */
 static void
 add_message (Sweep *sw, BdbMaildirEntry *entry, const char *data, gsize len)
 {
 	Item *it = g_new0 (Item, 1);
 	it->entry = entry;
+	it->data = entry ? NULL : g_bytes_new (data, len);
 	it->arrival = entry ? entry->mtime : bdb_cli_now ();
-	GError *error = NULL;
-	it->report = entry ? bdb_report_parse_file (entry->path, &sw->popts, &error)
-	                   : bdb_report_parse_bytes (data, len, &sw->popts, &error);
-	sw->totals.messages++;
-	if (!it->report) {
-		if (g_error_matches (error, BDB_ERROR, BDB_ERROR_NOT_FOUND)) {
-			/* Vanished since the directory was read: someone else took it. */
-			sw->totals.vanished++;
-			g_error_free (error);
-			item_free (it);
-			return;
-		}
-		if (g_error_matches (error, BDB_ERROR, BDB_ERROR_LIMIT) ||
-		    g_error_matches (error, BDB_ERROR, BDB_ERROR_PARSE)) {
-			it->quarantine_why = g_strdup (error->message);
-		} else {
-			fail_with (sw, entry ? entry->path : "mbox message", error);
-			sw->totals.failed++;
-			g_error_free (error);
-			item_free (it);
-			return;
-		}
-		g_error_free (error);
-	} else if (bdb_report_n_records (it->report) == 0) {
-		const char *problem = bdb_report_problem (it->report);
-		if (problem)
-			it->quarantine_why = g_strdup (problem);
-		else
-			sw->totals.not_reports++;
-	} else {
-		guint n = bdb_report_n_records (it->report);
+	g_ptr_array_add (sw->items, it);
+}
+
+/* Parse and classify one item.  Runs on any parsing thread: it touches
+ * only the item, the read-only rules and options. */
+static void
+parse_item (Sweep *sw, Item *it)
+{
+	gsize len;
+	const char *data = it->data ? g_bytes_get_data (it->data, &len) : NULL;
+	it->report = it->entry ? bdb_report_parse_file (it->entry->path, &sw->popts, &it->error)
+	                       : bdb_report_parse_bytes (data, len, &sw->popts, &it->error);
+	guint n = it->report ? bdb_report_n_records (it->report) : 0;
+	if (n) {
 		it->verdicts = g_new0 (BdbVerdict, n);
 		for (guint i = 0; i < n; i++)
 			bdb_classify (sw->rules, bdb_report_get_record (it->report, i), &it->verdicts[i]);
-		sw->totals.reports++;
 	}
-	g_ptr_array_add (sw->items, it);
+}
+
+static gpointer
+parse_worker (gpointer data)
+{
+	Sweep *sw = data;
+	for (;;) {
+		gint i = g_atomic_int_add (&sw->next, 1);
+		if ((guint) i >= sw->items->len)
+			return NULL;
+		parse_item (sw, sw->items->pdata[i]);
+	}
+}
+
+/* Parse the whole batch on all threads, then account for each result
+ * in order, on this thread (messages, totals and errors are not shared). */
+static void
+parse_batch (Sweep *sw)
+{
+	g_atomic_int_set (&sw->next, 0);
+	GThread *helpers[15];
+	guint n = MIN (sw->threads, G_N_ELEMENTS (helpers) + 1);
+	n = MIN (n, sw->items->len / 8 + 1);  /* not worth a thread for a few messages */
+	for (guint t = 1; t < n; t++)
+		helpers[t - 1] = g_thread_new ("parse", parse_worker, sw);
+	parse_worker (sw);
+	for (guint t = 1; t < n; t++)
+		g_thread_join (helpers[t - 1]);
+
+	for (guint i = sw->items->len; i-- > 0;) {
+		Item *it = sw->items->pdata[i];
+		sw->totals.messages++;
+		if (!it->report) {
+			if (g_error_matches (it->error, BDB_ERROR, BDB_ERROR_NOT_FOUND)) {
+				/* Vanished since the directory was read: someone else took it. */
+				sw->totals.vanished++;
+				g_ptr_array_remove_index (sw->items, i);
+			} else if (g_error_matches (it->error, BDB_ERROR, BDB_ERROR_LIMIT) ||
+			           g_error_matches (it->error, BDB_ERROR, BDB_ERROR_PARSE)) {
+				it->quarantine_why = g_strdup (it->error->message);
+			} else {
+				fail_with (sw, it->entry ? it->entry->path : "mbox message", it->error);
+				sw->totals.failed++;
+				g_ptr_array_remove_index (sw->items, i);
+			}
+		} else if (bdb_report_n_records (it->report) == 0) {
+			const char *problem = bdb_report_problem (it->report);
+			if (problem)
+				it->quarantine_why = g_strdup (problem);
+			else
+				sw->totals.not_reports++;
+		} else {
+			sw->totals.reports++;
+		}
+	}
 }
 
 static gboolean
@@ -218,6 +262,7 @@ flush_batch (Sweep *sw)
 {
 	if (sw->items->len == 0)
 		return TRUE;
+	parse_batch (sw);
 	GError *error = NULL;
 	gboolean ok = sw->dry_run ? bdb_store_rehearse (sw->store, write_batch, sw, &error)
 	                          : bdb_store_write (sw->store, write_batch, sw, &error);
@@ -436,6 +481,9 @@ bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
 		bdb_cli_warn (cli, "--batch must be positive");
 		return EX_USAGE;
 	}
+	sw.threads = (guint) g_key_file_get_integer (cli->config, "sweep", "threads", NULL);
+	if (sw.threads == 0)
+		sw.threads = MAX (1, g_get_num_processors ());
 	sw.batch_size = batch ? (guint) batch
 	              : (guint) g_key_file_get_integer (cli->config, "sweep", "batch", NULL);
 	if (sw.batch_size == 0)
