@@ -76,14 +76,25 @@ BDB_API const char *bdb_field_name (BdbField field);
 BDB_API gboolean bdb_field_is_per_recipient (BdbField field);
 
 /* Limits that keep hostile input from costing unbounded memory or time.
- * A message beyond a limit is refused with BDB_ERROR_LIMIT; the caller
- * quarantines it.  Zero in any field means "the default". */
+ * A message beyond a limit is refused with BDB_ERROR_LIMIT and a message
+ * naming the limit; the caller quarantines it.  Zero in any field means
+ * "the default".
+ *
+ * The header limits are checked on the raw bytes before the MIME parser
+ * sees them, on every block that may be read as headers (the message's,
+ * each part's, an attached message's or headers part's), counting every
+ * line that starts with "--" as a part: a header bomb (one enormous field,
+ * or millions of tiny ones) or a multipart bomb is refused in one linear
+ * pass, never turned into millions of objects. */
 typedef struct {
 	gsize max_message_size;        /* bytes read from one message (64 MiB) */
 	guint max_recipients;          /* records from one report (1000) */
 	guint max_depth;               /* nested multipart/message levels (16) */
 	gsize max_header_size;         /* bytes in one header block (1 MiB) */
 	gsize max_part_size;           /* bytes decoded from one report part (4 MiB) */
+	gsize max_line_length;         /* bytes in one header line (64 KiB) */
+	guint max_headers;             /* header fields in the whole message (10000) */
+	guint max_parts;               /* MIME parts ("--" lines) in the message (1000) */
 	/* NULL-terminated names of extra original-message headers to keep,
 	 * e.g. "X-Campaign-ID"; borrowed, may be NULL. */
 	const char *const *keep_headers;

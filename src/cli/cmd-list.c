@@ -14,7 +14,11 @@ typedef struct {
 static void
 csv_cell (const char *s, gboolean last)
 {
+	g_autofree char *valid = NULL;
 	s = s ? s : "";
+	/* Valid UTF-8 whatever the database holds (imports keep bytes). */
+	if (!g_utf8_validate (s, -1, NULL))
+		s = valid = g_utf8_make_valid (s, -1);
 	if (strpbrk (s, ",\"\r\n")) {
 		fputc ('"', stdout);
 		for (const char *p = s; *p; p++) {

@@ -71,16 +71,26 @@ get_size (GKeyFile *kf, const char *group, const char *key, guint64 fallback)
 	return n ? n : fallback;
 }
 
+/* A count in [limits]: like a size, at most G_MAXUINT. */
+static guint
+get_count (GKeyFile *kf, const char *group, const char *key, guint fallback)
+{
+	return (guint) MIN (get_size (kf, group, key, fallback), (guint64) G_MAXUINT);
+}
+
 char **
 bdb_cli_parse_options_from_config (BdbCli *cli, BdbParseOptions *opts)
 {
 	bdb_parse_options_init (opts);
 	GKeyFile *kf = cli->config;
 	opts->max_message_size = get_size (kf, "limits", "max_message_size", opts->max_message_size);
-	opts->max_recipients = (guint) get_size (kf, "limits", "max_recipients", opts->max_recipients);
-	opts->max_depth = (guint) get_size (kf, "limits", "max_depth", opts->max_depth);
+	opts->max_recipients = get_count (kf, "limits", "max_recipients", opts->max_recipients);
+	opts->max_depth = get_count (kf, "limits", "max_depth", opts->max_depth);
 	opts->max_header_size = get_size (kf, "limits", "max_header_size", opts->max_header_size);
 	opts->max_part_size = get_size (kf, "limits", "max_part_size", opts->max_part_size);
+	opts->max_line_length = get_size (kf, "limits", "max_line_length", opts->max_line_length);
+	opts->max_headers = get_count (kf, "limits", "max_headers", opts->max_headers);
+	opts->max_parts = get_count (kf, "limits", "max_parts", opts->max_parts);
 	char **keep = g_key_file_get_string_list (kf, "parse", "keep_headers", NULL, NULL);
 	opts->keep_headers = (const char *const *) keep;
 	return keep;

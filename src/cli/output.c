@@ -3,8 +3,10 @@
  * Diagnostics, subjects and addresses come from whoever sent the bounce.
  * On a terminal they could carry escape sequences, so text output shows
  * every control character and invalid byte as an escape.  JSON output is
- * valid for any input: report strings are already valid UTF-8, and
- * json-glib escapes control characters.
+ * valid for any input: json-glib escapes control characters, and invalid
+ * UTF-8 (report strings never have it; imported values may) is replaced
+ * here.  The CSV writers (cmd-list.c, cmd-export.c) quote as RFC 4180
+ * says and replace invalid UTF-8 too.
  */
 #include <string.h>
 #include "cli.h"
@@ -50,6 +52,15 @@ bdb_cli_print_json (FILE *out, JsonNode *node)
 	json_generator_set_root (gen, node);
 	gsize len = 0;
 	g_autofree char *text = json_generator_to_data (gen, &len);
+	/* json-glib escapes control characters but copies invalid UTF-8 into
+	 * the string literals it is in; a value from an old database or an
+	 * imported Latin-1 file would make the line invalid JSON. */
+	if (!g_utf8_validate (text, (gssize) len, NULL)) {
+		char *valid = g_utf8_make_valid (text, (gssize) len);
+		g_free (text);
+		text = valid;
+		len = strlen (text);
+	}
 	fwrite (text, 1, len, out);
 	fputc ('\n', out);
 }

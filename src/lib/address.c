@@ -82,13 +82,16 @@ pick_addr_spec (const char *s)
 {
 	const char *lt, *at;
 
-	for (lt = strchr (s, '<'); lt; lt = strchr (lt + 1, '<')) {
+	for (lt = strchr (s, '<'); lt;) {
 		const char *gt = strchr (lt + 1, '>');
 		if (!gt)
 			break;
 		at = memchr (lt + 1, '@', (gsize) (gt - lt - 1));
 		if (at)
 			return g_strndup (lt + 1, (gsize) (gt - lt - 1));
+		/* Every '<' before @gt closes at @gt too, around no '@' either:
+		 * go on after it (a field of a million '<' took minutes). */
+		lt = strchr (gt + 1, '<');
 	}
 
 	at = strrchr (s, '@');
@@ -145,7 +148,9 @@ domain_ok (const char *d)
 		return FALSE;
 	if (d[0] == '[')  /* address literal: [192.0.2.1], [IPv6:...] */
 		return d[n - 1] == ']' && n > 2 && !strpbrk (d, " \t@");
-	if (d[0] == '.' || d[0] == '-' || strstr (d, ".."))
+	/* The root label's dot is gone by now: a second one ("a@b.example..")
+	 * would make a key that never matches (found by tests/fuzz). */
+	if (d[0] == '.' || d[0] == '-' || d[n - 1] == '.' || strstr (d, ".."))
 		return FALSE;
 	for (const char *p = d; *p; p++) {
 		guchar c = (guchar) *p;

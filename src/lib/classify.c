@@ -156,6 +156,12 @@ lower_into (const char *s, char *buf, gsize size, char **heap)
 	*heap = NULL;
 	if (!s)
 		return "";
+	/* GRegex matches UTF-8 only: PCRE2's JIT code reads past a broken
+	 * sequence (a crash found by tests/fuzz/fuzz_lines).  Imported rows
+	 * may be Latin-1, and a cut-off MTA name may end mid-character. */
+	g_autofree char *valid = NULL;
+	if (!g_utf8_validate (s, -1, NULL))
+		s = valid = g_utf8_make_valid (s, -1);
 	gsize n = strlen (s);
 	char *out = n < size ? buf : (*heap = g_malloc (n + 1));
 	for (gsize i = 0; i < n; i++)

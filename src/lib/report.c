@@ -6,15 +6,17 @@
  * autoreply.c and extract/ turn them into records.  The RFC 3464 reader
  * goes first: when a report is well formed, no heuristic touches it.
  *
- * Memory: the message is read (or mapped) once, GMime's parser references
- * it instead of copying (persistent stream), and everything the report
- * keeps is copied into one string chunk, so freeing a report is cheap and
- * the GMime object tree does not outlive the parse.
+ * Memory: GMime's parser references the message instead of copying it
+ * (persistent stream: a buffer in memory, or a file read in place), and
+ * everything the report keeps is copied into one string chunk, so freeing
+ * a report is cheap and the GMime object tree does not outlive the parse.
+ * Hostile input: the limits of BdbParseOptions are checked on the raw
+ * bytes before GMime builds anything (see "limits checked on the raw
+ * bytes"), and every part is read only as far as it is needed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +30,9 @@
 #define DEFAULT_MAX_DEPTH 16u
 #define DEFAULT_MAX_HEADER_SIZE (1u << 20)
 #define DEFAULT_MAX_PART_SIZE (4u << 20)
+#define DEFAULT_MAX_LINE_LENGTH (64u << 10)
+#define DEFAULT_MAX_HEADERS 10000u
+#define DEFAULT_MAX_PARTS 1000u
 #define TEXT_LIMIT (256u << 10)   /* human-readable text kept for extractors */
 
 static const char *const field_names[BDB_FIELD_COUNT] = {
@@ -89,6 +94,9 @@ bdb_parse_options_init (BdbParseOptions *opts)
 	opts->max_depth = DEFAULT_MAX_DEPTH;
 	opts->max_header_size = DEFAULT_MAX_HEADER_SIZE;
 	opts->max_part_size = DEFAULT_MAX_PART_SIZE;
+	opts->max_line_length = DEFAULT_MAX_LINE_LENGTH;
+	opts->max_headers = DEFAULT_MAX_HEADERS;
+	opts->max_parts = DEFAULT_MAX_PARTS;
 }
 
 /* Missing or zero options take their defaults. */
@@ -108,6 +116,12 @@ effective_options (const BdbParseOptions *given)
 			o.max_header_size = given->max_header_size;
 		if (given->max_part_size)
 			o.max_part_size = given->max_part_size;
+		if (given->max_line_length)
+			o.max_line_length = given->max_line_length;
+		if (given->max_headers)
+			o.max_headers = given->max_headers;
+		if (given->max_parts)
+			o.max_parts = given->max_parts;
 		o.keep_headers = given->keep_headers;
 	}
 	return o;
@@ -248,23 +262,35 @@ bdb_report_drop_empty_records (BdbReport *report)
 
 /* ---- MIME walking ------------------------------------------------------ */
 
+/* The content of a leaf part with its transfer encoding undone, as a
+ * stream read from the start; NULL when @part has no content.  Unref it.
+ * Parts are read through this, as far as needed, never decoded whole. */
+static GMimeStream *
+decoded_stream (GMimeObject *part)
+{
+	GMimeDataWrapper *content = GMIME_IS_PART (part) ? g_mime_part_get_content (GMIME_PART (part)) : NULL;
+	if (!content)
+		return NULL;
+	GMimeStream *src = g_mime_data_wrapper_get_stream (content);
+	GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding (content);
+	GMimeStream *filtered = g_mime_stream_filter_new (src);
+	if (enc != GMIME_CONTENT_ENCODING_DEFAULT && enc != GMIME_CONTENT_ENCODING_7BIT &&
+	    enc != GMIME_CONTENT_ENCODING_8BIT && enc != GMIME_CONTENT_ENCODING_BINARY) {
+		GMimeFilter *dec = g_mime_filter_basic_new (enc, FALSE);
+		g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), dec);
+		g_object_unref (dec);
+	}
+	g_mime_stream_reset (src);
+	return filtered;
+}
+
 GByteArray *
 bdb_part_content (GMimeObject *part, gsize limit)
 {
 	GByteArray *out = g_byte_array_new ();
-	GMimeDataWrapper *content = GMIME_IS_PART (part) ? g_mime_part_get_content (GMIME_PART (part)) : NULL;
+	GMimeStream *filtered = decoded_stream (part);
 
-	if (content) {
-		GMimeStream *src = g_mime_data_wrapper_get_stream (content);
-		GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding (content);
-		GMimeStream *filtered = g_mime_stream_filter_new (src);
-		if (enc != GMIME_CONTENT_ENCODING_DEFAULT && enc != GMIME_CONTENT_ENCODING_7BIT &&
-		    enc != GMIME_CONTENT_ENCODING_8BIT && enc != GMIME_CONTENT_ENCODING_BINARY) {
-			GMimeFilter *dec = g_mime_filter_basic_new (enc, FALSE);
-			g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), dec);
-			g_object_unref (dec);
-		}
-		g_mime_stream_reset (src);
+	if (filtered) {
 		char buf[8192];
 		gssize n;
 		while (out->len < limit && (n = g_mime_stream_read (filtered, buf, sizeof buf)) > 0)
@@ -272,12 +298,16 @@ bdb_part_content (GMimeObject *part, gsize limit)
 			                     (guint) MIN ((gsize) n, limit - out->len));
 		g_object_unref (filtered);
 	} else if (GMIME_IS_MESSAGE_PART (part)) {
+		/* The headers of an attached message, never its body: writing
+		 * out a whole message would cost what its attachments weigh. */
 		GMimeMessage *m = g_mime_message_part_get_message (GMIME_MESSAGE_PART (part));
 		if (m) {
-			char *s = g_mime_object_to_string (GMIME_OBJECT (m), NULL);
-			gsize n = MIN (strlen (s), limit);
-			g_byte_array_append (out, (const guint8 *) s, (guint) n);
-			g_free (s);
+			char *s = g_mime_object_get_headers (GMIME_OBJECT (m), NULL);
+			if (s) {
+				gsize n = MIN (strlen (s), limit);
+				g_byte_array_append (out, (const guint8 *) s, (guint) n);
+				g_free (s);
+			}
 		}
 	}
 	/* NUL past the end so callers may treat it as a C string. */
@@ -316,7 +346,8 @@ walk (Walk *w, GMimeObject *obj, guint depth, gboolean in_report, guint index)
 		return;
 	if (depth > w->view.opts->max_depth) {
 		g_set_error (&w->error, BDB_ERROR, BDB_ERROR_LIMIT,
-		             "MIME structure nested deeper than %u levels", w->view.opts->max_depth);
+		             "MIME structure nested deeper than %u levels (max_depth)",
+		             w->view.opts->max_depth);
 		return;
 	}
 	GMimeContentType *ct = g_mime_object_get_content_type (obj);
@@ -333,7 +364,8 @@ walk (Walk *w, GMimeObject *obj, guint depth, gboolean in_report, guint index)
 			 * header): GMime keeps the whole body as the prologue. */
 			const char *pro = g_mime_multipart_get_prologue (GMIME_MULTIPART (obj));
 			if (pro && w->orphan_text->len < TEXT_LIMIT)
-				g_string_append (w->orphan_text, pro);
+				g_string_append_len (w->orphan_text, pro,
+				                     (gssize) strnlen (pro, TEXT_LIMIT - w->orphan_text->len));
 		}
 		for (int i = 0; i < n; i++)
 			walk (w, g_mime_multipart_get_part (GMIME_MULTIPART (obj), i), depth + 1,
@@ -378,6 +410,105 @@ walk (Walk *w, GMimeObject *obj, guint depth, gboolean in_report, guint index)
 	}
 }
 
+/* A report part that decodes to more than @limit bytes is refused: read
+ * only in part, it would drop the recipients past the cut silently. */
+static void
+check_part_size (GMimeObject *part, const char *what, gsize limit, GError **error)
+{
+	if (!part || !GMIME_IS_PART (part))
+		return;
+	GMimeStream *filtered = decoded_stream (part);
+	if (!filtered)
+		return;
+	char buf[8192];
+	gssize n;
+	gsize total = 0;
+	while (total <= limit && (n = g_mime_stream_read (filtered, buf, sizeof buf)) > 0)
+		total += (gsize) n;
+	g_object_unref (filtered);
+	if (total > limit)
+		g_set_error (error, BDB_ERROR, BDB_ERROR_LIMIT,
+		             "the %s part is larger than %" G_GSIZE_FORMAT " bytes (max_part_size)",
+		             what, limit);
+}
+
+/* The text of a text part converted to UTF-8, at most @limit bytes of it
+ * (the end may be a replaced partial character): what
+ * g_mime_text_part_get_text() gives, without decoding all of a 100 MB
+ * part to keep its first 256 KiB. */
+static char *
+part_text (GMimeObject *part, const char *charset, gsize limit)
+{
+	GMimeStream *filtered = decoded_stream (part);
+	if (!filtered)
+		return NULL;
+	/* As GMime does: no charset, or one iconv does not know, leaves the
+	 * bytes as they are (invalid UTF-8 is replaced below). */
+	GMimeFilter *cs = charset ? g_mime_filter_charset_new (charset, "utf-8") : NULL;
+	if (cs) {
+		g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), cs);
+		g_object_unref (cs);
+	}
+	GString *out = g_string_new (NULL);
+	char buf[8192];
+	gssize n;
+	while (out->len < limit && (n = g_mime_stream_read (filtered, buf, sizeof buf)) > 0)
+		g_string_append_len (out, buf, (gssize) MIN ((gsize) n, limit - out->len));
+	g_object_unref (filtered);
+	if (!g_utf8_validate (out->str, (gssize) out->len, NULL)) {
+		char *valid = g_utf8_make_valid (out->str, (gssize) out->len);
+		g_string_free (out, TRUE);
+		return valid;
+	}
+	return g_string_free (out, FALSE);
+}
+
+/* Does a quoted-printable part encode a NUL ("=00")?  Scans the encoded
+ * bytes, without decoding or copying them. */
+static gboolean
+qp_has_nul (GMimeObject *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content (GMIME_PART (part));
+	if (!content || g_mime_data_wrapper_get_encoding (content) != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+		return FALSE;
+	GMimeStream *st = g_mime_data_wrapper_get_stream (content);
+	char buf[4096 + 2];
+	gsize carry = 0;
+	gssize n;
+	gboolean found = FALSE;
+	g_mime_stream_reset (st);
+	while (!found && (n = g_mime_stream_read (st, buf + carry, 4096)) > 0) {
+		gsize len = carry + (gsize) n;
+		for (gsize i = 0; i + 2 < len && !found; i++)
+			found = buf[i] == '=' && buf[i + 1] == '0' && buf[i + 2] == '0';
+		carry = MIN (len, (gsize) 2);
+		memmove (buf, buf + len - carry, carry);
+	}
+	g_mime_stream_reset (st);
+	return found;
+}
+
+/* Exchange writes "=00" in quoted-printable links; it decodes to a NUL,
+ * where GMime's text ends and the rest of the notice would be lost: read
+ * the part again with NULs as spaces.  Returns @s or its replacement. */
+static char *
+text_past_nul (GMimeObject *part, const char *charset, char *s)
+{
+	if (!qp_has_nul (part))
+		return s;
+	g_autoptr (GByteArray) raw = bdb_part_content (part, TEXT_LIMIT);
+	for (guint i = 0; i < raw->len; i++)
+		if (raw->data[i] == '\0')
+			raw->data[i] = ' ';
+	char *conv = g_convert_with_fallback ((const char *) raw->data, (gssize) raw->len, "UTF-8",
+	                                      charset ? g_mime_charset_iconv_name (charset) : "ISO-8859-1",
+	                                      "?", NULL, NULL, NULL);
+	if (!conv)
+		return s;
+	g_free (s);
+	return conv;
+}
+
 /* The human-readable text of the message, decoded to UTF-8: text/plain
  * parts first, text/html (tags stripped) only when there is no plain part. */
 static void
@@ -399,7 +530,6 @@ collect_text (Walk *w)
 			continue;
 		char *s = NULL;
 		if (GMIME_IS_TEXT_PART (part)) {
-			GMimeTextPart *tp = GMIME_TEXT_PART (part);
 			const char *cs = g_mime_content_type_get_parameter (ct, "charset");
 			if (!cs) {
 				/* Without a charset GMime assumes Latin-1; raw UTF-8 is
@@ -409,7 +539,9 @@ collect_text (Walk *w)
 					s = g_strndup ((const char *) raw->data, raw->len);
 			}
 			if (!s)
-				s = g_mime_text_part_get_text (tp);
+				s = part_text (part, cs, TEXT_LIMIT);
+			if (s)
+				s = text_past_nul (part, cs, s);
 		}
 		if (!s)
 			continue;
@@ -576,32 +708,73 @@ read_top_headers (GMimeMessage *msg, BdbReport *report)
 		add_sender (report, header_address (obj, delivered[i]));
 }
 
+/* Where the bytes of the message are: in memory, or in a regular file
+ * read with pread(2), so that a large message is never held whole. */
+typedef struct {
+	const char *data;
+	gsize len;
+	int fd;  /* when data is NULL */
+} Source;
+
+/* The body starts after the first empty line (a "\n\n" or "\n\r\n"; the
+ * body includes that line): headers added in transit (Received,
+ * Delivered-To) must not change the identity.  Fed in chunks. */
+typedef struct {
+	GChecksum *ck;
+	gboolean in_body;
+	char prev1, prev2;  /* the last two bytes before the body */
+} Fingerprint;
+
 static void
-compute_fingerprint (BdbReport *report, const char *data, gsize len)
+fingerprint_feed (Fingerprint *fp, const char *p, gsize n)
 {
-	/* The body starts after the first empty line; headers added in
-	 * transit (Received, Delivered-To) must not change the identity. */
-	const char *body = data;
-	for (gsize i = 0; i + 1 < len; i++) {
-		if (data[i] == '\n' && (data[i + 1] == '\n' ||
-		                        (data[i + 1] == '\r' && i + 2 < len && data[i + 2] == '\n'))) {
-			body = data + i + 1;
+	for (gsize k = 0; k < n && !fp->in_body; k++) {
+		char c = p[k];
+		if (c == '\n' && (fp->prev1 == '\n' || (fp->prev1 == '\r' && fp->prev2 == '\n'))) {
+			fp->in_body = TRUE;
+			if (fp->prev1 == '\r')
+				g_checksum_update (fp->ck, (const guchar *) "\r", 1);
+			p += k;
+			n -= k;
 			break;
 		}
+		fp->prev2 = fp->prev1;
+		fp->prev1 = c;
 	}
-	if (body == data)
-		body = data + len;
-	GChecksum *ck = g_checksum_new (G_CHECKSUM_SHA256);
+	if (fp->in_body)
+		g_checksum_update (fp->ck, (const guchar *) p, (gssize) n);
+}
+
+static void
+compute_fingerprint (BdbReport *report, const Source *src)
+{
+	Fingerprint fp = { g_checksum_new (G_CHECKSUM_SHA256), FALSE, '\0', '\0' };
 	const char *mid = report->v[BDB_FIELD_MESSAGE_ID];
 	const char *date = report->v[BDB_FIELD_DATE];
-	g_checksum_update (ck, (const guchar *) (mid ? mid : ""), -1);
-	g_checksum_update (ck, (const guchar *) "\n", 1);
-	g_checksum_update (ck, (const guchar *) (date ? date : ""), -1);
-	g_checksum_update (ck, (const guchar *) "\n", 1);
-	g_checksum_update (ck, (const guchar *) body, (gssize) (data + len - body));
+	g_checksum_update (fp.ck, (const guchar *) (mid ? mid : ""), -1);
+	g_checksum_update (fp.ck, (const guchar *) "\n", 1);
+	g_checksum_update (fp.ck, (const guchar *) (date ? date : ""), -1);
+	g_checksum_update (fp.ck, (const guchar *) "\n", 1);
+	if (src->data) {
+		fingerprint_feed (&fp, src->data, src->len);
+	} else {
+		/* The file was read twice already; a read error here would
+		 * only shorten what is hashed. */
+		char buf[65536];
+		off_t off = 0;
+		for (;;) {
+			ssize_t n = pread (src->fd, buf, sizeof buf, off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			fingerprint_feed (&fp, buf, (gsize) n);
+			off += n;
+		}
+	}
 	gsize n = sizeof report->fingerprint;
-	g_checksum_get_digest (ck, report->fingerprint, &n);
-	g_checksum_free (ck);
+	g_checksum_get_digest (fp.ck, report->fingerprint, &n);
+	g_checksum_free (fp.ck);
 }
 
 static gpointer
@@ -619,8 +792,8 @@ ensure_gmime (void)
 }
 
 static BdbReport *
-parse_stream (GMimeStream *stream, const char *data, gsize len,
-              const BdbParseOptions *given, GError **error)
+parse_stream (GMimeStream *stream, const Source *src, const BdbParseOptions *given,
+              GError **error)
 {
 	BdbParseOptions opts = effective_options (given);
 	GMimeParser *parser = g_mime_parser_new_with_stream (stream);
@@ -634,7 +807,7 @@ parse_stream (GMimeStream *stream, const char *data, gsize len,
 	BdbReport *report = bdb_report_new ();
 	report->max_recipients = opts.max_recipients;
 	read_top_headers (msg, report);
-	compute_fingerprint (report, data, len);
+	compute_fingerprint (report, src);
 
 	Walk w = { 0 };
 	w.view.message = msg;
@@ -644,6 +817,10 @@ parse_stream (GMimeStream *stream, const char *data, gsize len,
 	GMimeObject *top = g_mime_message_get_mime_part (msg);
 	if (top)
 		walk (&w, top, 0, FALSE, 0);
+	if (!w.error)
+		check_part_size (w.view.status_part, "delivery-status", opts.max_part_size, &w.error);
+	if (!w.error)
+		check_part_size (w.view.feedback_part, "feedback-report", opts.max_part_size, &w.error);
 	if (w.error) {
 		g_propagate_error (error, w.error);
 		g_ptr_array_unref (w.text_parts);
@@ -676,7 +853,7 @@ parse_stream (GMimeStream *stream, const char *data, gsize len,
 	}
 	if (report->truncated) {
 		g_set_error (error, BDB_ERROR, BDB_ERROR_LIMIT,
-		             "report names more than %u recipients", opts.max_recipients);
+		             "report names more than %u recipients (max_recipients)", opts.max_recipients);
 		g_string_free (w.view.text, TRUE);
 		g_ptr_array_unref (w.text_parts);
 		g_object_unref (msg);
@@ -695,54 +872,266 @@ parse_stream (GMimeStream *stream, const char *data, gsize len,
 	return report;
 }
 
-static gboolean
-header_block_too_big (const char *data, gsize len, gsize limit)
+/* ---- limits checked on the raw bytes ----------------------------------- */
+
+/* GMime turns every header field into an object and every part into a
+ * few: a message of tiny headers or empty parts would cost a hundred
+ * times its size, and deep nesting as much time.  So the limits on
+ * headers and parts are checked here, in one pass over the bytes before
+ * GMime sees them, and generously: every block that GMime may read as
+ * headers is counted (the message's; the block after each line starting
+ * with "--", which may be a boundary; the body of a part whose
+ * Content-Type is an attached message or a headers part, and of every
+ * part once a multipart/digest is declared, whose untyped parts are
+ * messages), every line of such a block that is not blank or indented as
+ * a field, and every "--" line as a part.  Lines end at LF, as GMime's. */
+typedef struct {
+	const BdbParseOptions *opts;
+	GError *error;
+	guint headers, parts;
+	gboolean digest;          /* a multipart/digest was declared */
+	/* the block being read */
+	gboolean in_header;       /* it is read as headers */
+	gboolean after_dashes;    /* it follows a "--" line: a part's headers */
+	gboolean body_is_header;  /* its Content-Type makes the next block headers */
+	gsize block_bytes;
+	/* the line being read */
+	gsize line_len;
+	char first[2];            /* its first bytes */
+	char last;                /* its last byte */
+	enum { LINE_START, LINE_NAME, LINE_VALUE, LINE_OTHER } state;
+	guint name_pos;           /* bytes of "content-type" matched */
+	gboolean in_type;         /* the line is, or continues, a Content-Type field */
+	char type[64];            /* its value: comments out, spaces collapsed */
+	gsize type_len;
+	guint comment;            /* nesting of (comments) in it */
+	gboolean escape;
+} Scan;
+
+static void G_GNUC_PRINTF (2, 3)
+scan_fail (Scan *sc, const char *fmt, ...)
 {
-	if (len <= limit)
-		return FALSE;
-	/* An empty line within the first @limit bytes ends the headers. */
-	const char *p = data;
-	const char *end = data + limit;
-	while ((p = memchr (p, '\n', (gsize) (end - p))) && p + 1 < end) {
-		if (p[1] == '\n' || (p[1] == '\r' && p + 2 < end && p[2] == '\n'))
-			return FALSE;
-		p++;
-	}
-	return TRUE;
+	va_list ap;
+	va_start (ap, fmt);
+	g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+	va_end (ap);
+	if (!sc->error)
+		g_set_error_literal (&sc->error, BDB_ERROR, BDB_ERROR_LIMIT, msg);
 }
 
-BdbReport *
-bdb_report_parse_bytes (const char *data, gsize len, const BdbParseOptions *opts, GError **error)
+static gboolean
+type_token_is (const char **p, const char *want)
 {
-	BdbParseOptions o = effective_options (opts);
+	const char *s = *p;
+	while (**p && (guchar) **p > ' ' && (guchar) **p < 0x7f && !strchr ("()<>@,;:\\\"/[]?=", **p))
+		(*p)++;
+	gsize n = (gsize) (*p - s);
+	return n == strlen (want) && g_ascii_strncasecmp (s, want, n) == 0;
+}
 
-	ensure_gmime ();
-	if (len > o.max_message_size) {
-		g_set_error (error, BDB_ERROR, BDB_ERROR_LIMIT,
-		             "message of %" G_GSIZE_FORMAT " bytes is larger than the limit of %" G_GSIZE_FORMAT,
-		             len, o.max_message_size);
-		return NULL;
+/* Does the collected Content-Type value say @type/@subtype? */
+static gboolean
+type_is_value (const char *v, const char *type, const char *subtype)
+{
+	while (*v == ' ')
+		v++;
+	if (!type_token_is (&v, type))
+		return FALSE;
+	while (*v == ' ')
+		v++;
+	if (*v++ != '/')
+		return FALSE;
+	while (*v == ' ')
+		v++;
+	return type_token_is (&v, subtype);
+}
+
+static void
+scan_check_type (Scan *sc)
+{
+	static const char *const headers_types[][2] = {
+		{ "message", "rfc822" }, { "message", "global" }, { "message", "news" },
+		{ "text", "rfc822-headers" }, { "message", "rfc822-headers" },
+		{ "message", "global-headers" },
+	};
+	sc->type[sc->type_len] = '\0';
+	for (gsize i = 0; i < G_N_ELEMENTS (headers_types); i++)
+		if (type_is_value (sc->type, headers_types[i][0], headers_types[i][1]))
+			sc->body_is_header = TRUE;
+	if (type_is_value (sc->type, "multipart", "digest"))
+		sc->digest = TRUE;
+}
+
+static void
+scan_type_byte (Scan *sc, char c)
+{
+	if (sc->comment) {
+		if (sc->escape)
+			sc->escape = FALSE;
+		else if (c == '\\')
+			sc->escape = TRUE;
+		else if (c == '(')
+			sc->comment++;
+		else if (c == ')')
+			sc->comment--;
+		return;
 	}
-	if (header_block_too_big (data, len, o.max_header_size)) {
-		g_set_error (error, BDB_ERROR, BDB_ERROR_LIMIT,
-		             "header block is larger than the limit of %" G_GSIZE_FORMAT " bytes",
-		             o.max_header_size);
-		return NULL;
+	if (c == '(') {
+		sc->comment = 1;
+	} else if (c == ' ' || c == '\t' || c == '\r') {
+		if (sc->type_len && sc->type[sc->type_len - 1] != ' ' && sc->type_len + 1 < sizeof sc->type)
+			sc->type[sc->type_len++] = ' ';
+	} else if (sc->type_len + 1 < sizeof sc->type) {
+		sc->type[sc->type_len++] = c;
 	}
-	/* Old Mac tools store mail with bare CR line ends, which GMime reads
-	 * as one endless line: turn them into LF (doc/VIOLATIONS.md). */
-	g_autofree char *lf = NULL;
-	if (len && !memchr (data, '\n', MIN (len, (gsize) 8192)) && memchr (data, '\r', MIN (len, (gsize) 8192))) {
-		lf = g_memdup2 (data, len);
-		for (gsize i = 0; i < len; i++)
-			if (lf[i] == '\r')
-				lf[i] = '\n';
-		data = lf;
+}
+
+/* One byte of a header block's line (not the LF). */
+static void
+scan_header_byte (Scan *sc, char c)
+{
+	static const char name[] = "content-type";
+	switch (sc->state) {
+	case LINE_START:
+		if (c == ' ' || c == '\t') {
+			/* A continuation line: it goes on with the field before. */
+			sc->state = LINE_VALUE;
+			if (sc->in_type)
+				scan_type_byte (sc, ' ');
+			return;
+		}
+		sc->in_type = FALSE;
+		sc->state = LINE_NAME;
+		sc->name_pos = 0;
+		/* fall through */
+	case LINE_NAME:
+		if (sc->name_pos < sizeof name - 1 && g_ascii_tolower (c) == name[sc->name_pos]) {
+			sc->name_pos++;
+		} else if (sc->name_pos == sizeof name - 1 && (c == ' ' || c == '\t')) {
+			/* "Content-Type :" */
+		} else if (sc->name_pos == sizeof name - 1 && c == ':') {
+			sc->state = LINE_VALUE;
+			sc->in_type = TRUE;
+			sc->type_len = 0;
+			sc->comment = 0;
+			sc->escape = FALSE;
+		} else {
+			sc->state = LINE_OTHER;
+		}
+		return;
+	case LINE_VALUE:
+		if (sc->in_type)
+			scan_type_byte (sc, c);
+		return;
+	case LINE_OTHER:
+		return;
 	}
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data, len);
-	BdbReport *r = parse_stream (stream, data, len, opts, error);
-	g_object_unref (stream);
-	return r;
+}
+
+static void
+scan_new_block (Scan *sc, gboolean in_header, gboolean after_dashes)
+{
+	sc->in_header = in_header;
+	sc->after_dashes = after_dashes;
+	sc->body_is_header = FALSE;
+	sc->block_bytes = 0;
+	sc->in_type = FALSE;
+}
+
+static void
+scan_line_end (Scan *sc)
+{
+	const BdbParseOptions *o = sc->opts;
+	gsize len = sc->line_len - (sc->line_len && sc->last == '\r' ? 1 : 0);
+	gboolean dashes = sc->line_len >= 2 && sc->first[0] == '-' && sc->first[1] == '-';
+
+	if (dashes && ++sc->parts > o->max_parts)
+		scan_fail (sc, "more than %u MIME parts (lines starting with \"--\"; max_parts)", o->max_parts);
+	if (sc->in_header) {
+		if (len == 0) {
+			/* The end of a header block; is the body headers too? */
+			scan_new_block (sc, sc->body_is_header || (sc->digest && sc->after_dashes), FALSE);
+		} else {
+			/* A continuation line adds to its field, not a field. */
+			gboolean field = sc->first[0] != ' ' && sc->first[0] != '\t';
+			if (field && ++sc->headers > o->max_headers)
+				scan_fail (sc, "more than %u header fields (max_headers)", o->max_headers);
+			if (++sc->block_bytes > o->max_header_size)
+				scan_fail (sc, "a header block is larger than %" G_GSIZE_FORMAT " bytes (max_header_size)",
+				           o->max_header_size);
+			if (sc->in_type)
+				scan_check_type (sc);
+		}
+	} else if (dashes) {
+		scan_new_block (sc, TRUE, TRUE);
+	}
+	sc->line_len = 0;
+	sc->state = LINE_START;
+}
+
+static void
+scan_feed (Scan *sc, const char *p, gsize n)
+{
+	const BdbParseOptions *o = sc->opts;
+	const char *end = p + n;
+	while (p < end && !sc->error) {
+		if (!sc->in_header) {
+			/* A body line: only its first two bytes matter. */
+			const char *nl = memchr (p, '\n', (gsize) (end - p));
+			const char *stop = nl ? nl : end;
+			const char *q = p;
+			for (; q < stop && sc->line_len < 2; q++)
+				sc->first[sc->line_len++] = *q;
+			sc->line_len += (gsize) (stop - q);
+			if (stop > p)
+				sc->last = stop[-1];
+			if (!nl)
+				return;
+			scan_line_end (sc);
+			p = nl + 1;
+			continue;
+		}
+		char c = *p++;
+		if (c == '\n') {
+			scan_line_end (sc);
+			continue;
+		}
+		if (sc->line_len < 2)
+			sc->first[sc->line_len] = c;
+		sc->line_len++;
+		sc->last = c;
+		if (sc->line_len > o->max_line_length)
+			scan_fail (sc, "a header line is longer than %" G_GSIZE_FORMAT " bytes (max_line_length)",
+			           o->max_line_length);
+		if (++sc->block_bytes > o->max_header_size)
+			scan_fail (sc, "a header block is larger than %" G_GSIZE_FORMAT " bytes (max_header_size)",
+			           o->max_header_size);
+		scan_header_byte (sc, c);
+	}
+}
+
+static void
+scan_init (Scan *sc, const BdbParseOptions *o)
+{
+	memset (sc, 0, sizeof *sc);
+	sc->opts = o;
+	sc->in_header = TRUE;  /* the message's own headers */
+	sc->state = LINE_START;
+}
+
+/* After the last chunk: FALSE with @error set (BDB_ERROR_LIMIT, naming
+ * the limit) when the message exceeds one. */
+static gboolean
+scan_finish (Scan *sc, GError **error)
+{
+	if (!sc->error && sc->line_len)
+		scan_line_end (sc);
+	if (sc->error) {
+		g_propagate_error (error, sc->error);
+		sc->error = NULL;
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static void
@@ -754,29 +1143,67 @@ set_errno_error (GError **error, int err, const char *what)
 	g_set_error (error, BDB_ERROR, code, "%s: %s", what, g_strerror (err));
 }
 
+static gboolean
+too_large (guint64 len, const BdbParseOptions *o, GError **error)
+{
+	/* (GMime's streams count in guint: 4 GiB is the end whatever the
+	 * configuration says.) */
+	if (len <= o->max_message_size && len <= G_MAXUINT)
+		return FALSE;
+	g_set_error (error, BDB_ERROR, BDB_ERROR_LIMIT,
+	             "message of %" G_GUINT64_FORMAT " bytes is larger than %" G_GSIZE_FORMAT
+	             " bytes (max_message_size)", len, o->max_message_size);
+	return TRUE;
+}
+
+/* Old Mac tools store mail with bare CR line ends, which GMime reads as
+ * one endless line: such a message (no LF in its first 8 KiB) is read
+ * with CRs turned into LFs (doc/VIOLATIONS.md). */
+static gboolean
+cr_line_ends (const char *data, gsize len)
+{
+	gsize n = MIN (len, (gsize) 8192);
+	return len && !memchr (data, '\n', n) && memchr (data, '\r', n);
+}
+
 BdbReport *
-bdb_report_parse_fd (int fd, const char *name, const BdbParseOptions *opts, GError **error)
+bdb_report_parse_bytes (const char *data, gsize len, const BdbParseOptions *opts, GError **error)
 {
 	BdbParseOptions o = effective_options (opts);
-	struct stat st;
 
-	if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode)) {
-		if ((guint64) st.st_size > o.max_message_size) {
-			g_set_error (error, BDB_ERROR, BDB_ERROR_LIMIT,
-			             "message of %" G_GUINT64_FORMAT " bytes is larger than the limit of %" G_GSIZE_FORMAT,
-			             (guint64) st.st_size, o.max_message_size);
-			return NULL;
-		}
-		if (st.st_size == 0)
-			return bdb_report_parse_bytes ("", 0, opts, error);
-		void *map = mmap (NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map != MAP_FAILED) {
-			BdbReport *r = bdb_report_parse_bytes (map, (gsize) st.st_size, opts, error);
-			munmap (map, (size_t) st.st_size);
-			return r;
-		}
+	ensure_gmime ();
+	if (too_large (len, &o, error))
+		return NULL;
+	g_autofree char *lf = NULL;
+	if (cr_line_ends (data, len)) {
+		lf = g_memdup2 (data, len);
+		for (gsize i = 0; i < len; i++)
+			if (lf[i] == '\r')
+				lf[i] = '\n';
+		data = lf;
 	}
-	/* A pipe: read up to one byte past the limit. */
+	Scan sc;
+	scan_init (&sc, &o);
+	scan_feed (&sc, data, len);
+	if (!scan_finish (&sc, error))
+		return NULL;
+	/* g_mime_stream_mem_new_with_buffer() would copy the message: lend
+	 * it instead (GMime only reads it; nothing of the stream outlives
+	 * parse_stream()), so memory is the caller's buffer, not twice it. */
+	GByteArray *lent = g_byte_array_new_take ((guint8 *) data, len);
+	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array (lent);
+	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), FALSE);
+	Source src = { data, len, -1 };
+	BdbReport *r = parse_stream (stream, &src, opts, error);
+	g_object_unref (stream);
+	g_byte_array_free (lent, FALSE);  /* the bytes stay the caller's */
+	return r;
+}
+
+/* Read all of @fd (a pipe) into memory, at most one byte past the limit. */
+static BdbReport *
+parse_pipe (int fd, const BdbParseOptions *opts, const BdbParseOptions *o, GError **error)
+{
 	GByteArray *buf = g_byte_array_new ();
 	char chunk[65536];
 	for (;;) {
@@ -791,10 +1218,10 @@ bdb_report_parse_fd (int fd, const char *name, const BdbParseOptions *opts, GErr
 		if (n == 0)
 			break;
 		g_byte_array_append (buf, (const guint8 *) chunk, (guint) n);
-		if (buf->len > o.max_message_size) {
+		if (buf->len > o->max_message_size) {
 			g_set_error (error, BDB_ERROR, BDB_ERROR_LIMIT,
-			             "message is larger than the limit of %" G_GSIZE_FORMAT " bytes",
-			             o.max_message_size);
+			             "message is larger than %" G_GSIZE_FORMAT " bytes (max_message_size)",
+			             o->max_message_size);
 			g_byte_array_unref (buf);
 			return NULL;
 		}
@@ -802,6 +1229,87 @@ bdb_report_parse_fd (int fd, const char *name, const BdbParseOptions *opts, GErr
 	BdbReport *r = bdb_report_parse_bytes ((const char *) buf->data, buf->len, opts, error);
 	g_byte_array_unref (buf);
 	return r;
+}
+
+/* A regular file is never held whole: the limits are checked reading it
+ * in chunks, GMime reads it through a file stream and keeps offsets, not
+ * copies, and the fingerprint is computed reading it once more.  Memory
+ * follows what is parsed (headers, the report's parts, 256 KiB of text),
+ * not what is attached. */
+static BdbReport *
+parse_regular (int fd, gsize size, const BdbParseOptions *opts, const BdbParseOptions *o,
+               GError **error)
+{
+	Scan sc;
+	scan_init (&sc, o);
+	char *chunk = g_malloc (65536);
+	off_t off = 0;
+	gboolean first = TRUE;
+	for (;;) {
+		ssize_t n = pread (fd, chunk, 65536, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			set_errno_error (error, errno, "read failed");
+			g_free (chunk);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		if (first && cr_line_ends (chunk, (gsize) n)) {
+			/* Rare and old: read it into memory, CRs turned. */
+			g_free (chunk);
+			g_autofree char *all = g_malloc (size ? size : 1);
+			gsize got = 0;
+			while (got < size) {
+				ssize_t m = pread (fd, all + got, size - got, (off_t) got);
+				if (m < 0 && errno == EINTR)
+					continue;
+				if (m <= 0)
+					break;
+				got += (gsize) m;
+			}
+			return bdb_report_parse_bytes (all, got, opts, error);
+		}
+		first = FALSE;
+		scan_feed (&sc, chunk, (gsize) n);
+		off += n;
+		if (sc.error || (guint64) off > o->max_message_size)
+			break;
+	}
+	g_free (chunk);
+	if (too_large ((guint64) off, o, error) || !scan_finish (&sc, error)) {
+		g_clear_error (&sc.error);
+		return NULL;
+	}
+	int dup_fd = dup (fd);
+	if (dup_fd < 0) {
+		set_errno_error (error, errno, "cannot duplicate the file descriptor");
+		return NULL;
+	}
+	GMimeStream *stream = g_mime_stream_fs_new (dup_fd);  /* owns dup_fd */
+	Source src = { NULL, 0, fd };
+	BdbReport *r = parse_stream (stream, &src, opts, error);
+	g_object_unref (stream);
+	return r;
+}
+
+BdbReport *
+bdb_report_parse_fd (int fd, const char *name, const BdbParseOptions *opts, GError **error)
+{
+	BdbParseOptions o = effective_options (opts);
+	struct stat st;
+
+	ensure_gmime ();
+	if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode)) {
+		if (too_large ((guint64) st.st_size, &o, error))
+			return NULL;
+		if (st.st_size == 0)
+			return bdb_report_parse_bytes ("", 0, opts, error);
+		if (lseek (fd, 0, SEEK_SET) == 0)
+			return parse_regular (fd, (gsize) st.st_size, opts, &o, error);
+	}
+	return parse_pipe (fd, opts, &o, error);
 }
 
 BdbReport *

@@ -462,7 +462,8 @@ bdb_rules_add_text (BdbRules *rules, const char *origin, const char *text, gssiz
 			next_line++;
 			const char *c = cont;
 			skip_space (&c);
-			if (joined->str[joined->len - 1] != ',')
+			/* (A continuation may follow a blank line: nothing to join.) */
+			if (joined->len && joined->str[joined->len - 1] != ',')
 				g_string_append_c (joined, ' ');
 			g_string_append (joined, c);
 		}
