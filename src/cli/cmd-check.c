@@ -24,7 +24,7 @@ bdb_cmd_check (BdbCli *cli, int argc, char **argv)
 	                            "\n"
 	                            "Examples:\n"
 	                            "  bouncedb check alice@example.com\n"
-	                            "  bouncedb check -q ... && send-newsletter    # in scripts, test the status",
+	                            "  bouncedb check bob@example.com >/dev/null && send-to bob@example.com",
 	                            entries, &argc, &argv))
 		return EX_USAGE;
 	if (argc < 2) {

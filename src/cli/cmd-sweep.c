@@ -232,6 +232,10 @@ finish_batch (Sweep *sw)
 			if (ok)
 				bdb_cli_warn (sw->cli, "'%s': quarantined in %s: %s", it->entry->name, q,
 				              it->quarantine_why);
+		} else if (!it->report || bdb_report_n_records (it->report) == 0) {
+			/* Not a bounce: it stays in the Maildir whatever --processed
+			 * says (nothing is lost), marked seen so it is read once. */
+			ok = bdb_maildir_mark_seen (it->entry, &error);
 		} else {
 			switch (sw->done) {
 			case DONE_SEEN:

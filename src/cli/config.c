@@ -47,7 +47,14 @@ bdb_cli_rules (BdbCli *cli, GError **error)
 	if (!rules)
 		return NULL;
 	g_autofree char *file = g_key_file_get_string (cli->config, "classify", "rules_file", NULL);
-	if (file && *file && !bdb_rules_add_file (rules, file, error)) {
+	GError *e = NULL;
+	if (file && *file && !bdb_rules_add_file (rules, file, &e)) {
+		/* A rules file is configuration: a mistake in it is EX_CONFIG. */
+		if (e->domain == BDB_ERROR && e->code == BDB_ERROR_INVALID)
+			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s", e->message);
+		else
+			g_propagate_error (error, g_steal_pointer (&e));
+		g_clear_error (&e);
 		bdb_rules_free (rules);
 		return NULL;
 	}
@@ -62,12 +69,15 @@ get_size (GKeyFile *kf, const char *group, const char *key, guint64 fallback)
 		return fallback;
 	char *end;
 	guint64 n = g_ascii_strtoull (v, &end, 10);
+	guint shift = 0;
 	switch (g_ascii_tolower (*end)) {
-	case 'k': n <<= 10; break;
-	case 'm': n <<= 20; break;
-	case 'g': n <<= 30; break;
+	case 'k': shift = 10; break;
+	case 'm': shift = 20; break;
+	case 'g': shift = 30; break;
 	default: break;
 	}
+	/* Too large to say is as good as no limit: the largest there is. */
+	n = n > (G_MAXUINT64 >> shift) ? G_MAXUINT64 : n << shift;
 	return n ? n : fallback;
 }
 

@@ -8,28 +8,35 @@
 #include <string.h>
 #include "cli.h"
 
+typedef enum {
+	/* Called by an MTA: every failure before the command runs is a
+	 * temporary one (75), or Postfix would bounce the bounce. */
+	CMD_PIPE = 1 << 0,
+} CommandFlags;
+
 typedef struct {
 	const char *name;
 	BdbCommandFunc run;
 	const char *summary;
+	CommandFlags flags;
 } BdbCommand;
 
 static const BdbCommand commands[] = {
-	{ "parse", bdb_cmd_parse, "read bounce messages and print one record per recipient" },
-	{ "explain", bdb_cmd_explain, "show the evidence and the rule behind each recipient's verdict" },
-	{ "ingest", bdb_cmd_ingest, "store one bounce from standard input (MTA pipe delivery)" },
-	{ "sweep", bdb_cmd_sweep, "store every bounce of Maildirs and mboxes" },
-	{ "check", bdb_cmd_check, "may these addresses be mailed? (exit 1 if one is suppressed)" },
-	{ "filter", bdb_cmd_filter, "keep only the mailable addresses of a list read from stdin" },
-	{ "show", bdb_cmd_show, "everything known about an address or domain" },
-	{ "list", bdb_cmd_list, "list suppressions (text, JSON Lines or CSV)" },
-	{ "stats", bdb_cmd_stats, "bounces by reason, domain, code; our own problems per domain" },
-	{ "export", bdb_cmd_export, "export the suppression list (CSV or JSON Lines)" },
-	{ "import", bdb_cmd_import, "merge a suppression list (ours or an ESP's export)" },
-	{ "add", bdb_cmd_add, "suppress addresses or domains by hand" },
-	{ "remove", bdb_cmd_remove, "lift suppressions; the removal is remembered" },
-	{ "prune", bdb_cmd_prune, "drop expired entries, stale counters, old history; --compact" },
-	{ "sign", bdb_cmd_sign, "the signed envelope sender to use for a recipient (forged-bounce protection)" },
+	{ "parse", bdb_cmd_parse, "read bounce messages and print one record per recipient" , 0 },
+	{ "explain", bdb_cmd_explain, "show the evidence and the rule behind each recipient's verdict" , 0 },
+	{ "ingest", bdb_cmd_ingest, "store one bounce from standard input (MTA pipe delivery)", CMD_PIPE },
+	{ "sweep", bdb_cmd_sweep, "store every bounce of Maildirs and mboxes" , 0 },
+	{ "check", bdb_cmd_check, "may these addresses be mailed? (exit 1 if one is suppressed)" , 0 },
+	{ "filter", bdb_cmd_filter, "keep only the mailable addresses of a list read from stdin" , 0 },
+	{ "show", bdb_cmd_show, "everything known about an address or domain" , 0 },
+	{ "list", bdb_cmd_list, "list suppressions (text, JSON Lines or CSV)" , 0 },
+	{ "stats", bdb_cmd_stats, "bounces by reason, domain, code; our own problems per domain" , 0 },
+	{ "export", bdb_cmd_export, "export the suppression list (CSV or JSON Lines)" , 0 },
+	{ "import", bdb_cmd_import, "merge a suppression list (ours or an ESP's export)" , 0 },
+	{ "add", bdb_cmd_add, "suppress addresses or domains by hand" , 0 },
+	{ "remove", bdb_cmd_remove, "lift suppressions; the removal is remembered" , 0 },
+	{ "prune", bdb_cmd_prune, "drop expired entries, stale counters, old history; --compact" , 0 },
+	{ "sign", bdb_cmd_sign, "the signed envelope sender to use for a recipient (forged-bounce protection)" , 0 },
 };
 
 static void
@@ -102,7 +109,8 @@ main (int argc, char **argv)
 	GError *error = NULL;
 	if (!bdb_cli_load_config (&cli, config_path, &error)) {
 		bdb_cli_error (&cli, cli.config_path ? cli.config_path : config_path, error);
-		int code = error->domain == BDB_ERROR ? bdb_exit_code (error) : EX_CONFIG;
+		int code = cmd->flags & CMD_PIPE ? EX_TEMPFAIL
+		         : error->domain == BDB_ERROR ? bdb_exit_code (error) : EX_CONFIG;
 		g_error_free (error);
 		g_key_file_unref (cli.config);
 		g_free (cli.config_path);

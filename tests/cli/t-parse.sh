@@ -113,7 +113,7 @@ expect_grep "decided by" "$TMP/out" "explain names the rule"
 # A broken user rules file is a configuration error naming file and line.
 printf 'bad-rule nosuchreason status=5.1.1\n' >"$TMP/user.rules"
 printf '[classify]\nrules_file=%s\n' "$TMP/user.rules" >"$TMP/bouncedb.conf"
-expect_status 65 "bad user rules" -- "$BOUNCEDB" --config "$TMP/bouncedb.conf" parse "$TMP/bounce.eml"
+expect_status 78 "bad user rules" -- "$BOUNCEDB" --config "$TMP/bouncedb.conf" parse "$TMP/bounce.eml"
 expect_grep "user.rules:1: unknown reason" "$TMP/err" "rules error names file:line"
 expect_status 66 "missing config file" -- "$BOUNCEDB" --config "$TMP/nope.conf" parse "$TMP/bounce.eml"
 
