@@ -81,6 +81,9 @@ expect_status 0 "parse from stdin" -- sh -c "'$BOUNCEDB' parse --json - < '$TMP/
 expect_grep '"file":"-"' "$TMP/out" "stdin record names '-'"
 
 # Ordinary mail: no records, exit 0; --verbose says why.
+expect_status 65 "parse empty stdin" -- sh -c "'$BOUNCEDB' parse - < /dev/null"
+expect_grep "not an email message" "$TMP/err" "says empty stdin is not a message"
+grep -q "CRITICAL\|WARNING" "$TMP/err" && fail "empty stdin reached GMime: $(cat "$TMP/err")"
 expect_status 0 "parse ordinary mail" -- "$BOUNCEDB" parse --json --verbose "$TMP/plain.eml"
 [ -s "$TMP/out" ] && fail "ordinary mail produced records"
 expect_grep "not a bounce report" "$TMP/err" "verbose note"

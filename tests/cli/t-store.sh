@@ -99,6 +99,13 @@ ok
 grep -q '^[245]\.[0-9]' "$TMP/err" && fail "a stderr line starts with a status code (pipe(8) would read it)"
 ok
 
+# Empty input (a misconfigured pipe): kept, said why, exit 0, no GLib warning.
+expect_status 0 "ingest empty input" -- sh -c "'$BOUNCEDB' ingest --db '$DB' --keep '$TMP/keep0' < /dev/null"
+expect_grep "not an email message" "$TMP/err" "says why it kept empty input"
+grep -q "CRITICAL\|WARNING" "$TMP/err" && fail "empty input reached GMime: $(cat "$TMP/err")"
+[ "$(ls "$TMP/keep0/new" | wc -l)" -eq 1 ] || fail "empty input not kept"
+ok
+
 # Too big: kept whole, exit 0.
 printf '[limits]\nmax_message_size = 1k\n' >"$TMP/small.conf"
 { dsn big@example.com m2; head -c 5000 /dev/zero | tr '\0' 'x'; echo; } >"$TMP/big.eml"
