@@ -94,6 +94,53 @@ test_find_address (void **state)
 	}
 }
 
+/* The case-blind search every extractor leans on: compared with a
+ * plain scan over every position, on texts made to trip its shortcuts
+ * (the needle's first letter in both cases, matches at either end, a
+ * needle longer than the text, a first byte that is not a letter). */
+static const char *
+naive_find (const char *p, const char *end, const char *needle)
+{
+	gsize n = strlen (needle);
+	for (; p + n <= end; p++)
+		if (g_ascii_strncasecmp (p, needle, n) == 0)
+			return p;
+	return NULL;
+}
+
+static void
+test_find_nocase (void **state)
+{
+	static const char *const texts[] = {
+		"", "u", "User unknown", "uSeR UNKNOWN", "uuuuUUUUuser unknown",
+		"no such user here: USER UNKNOWN.", "<550> 5.1.1 user", "ends with user",
+		"user", "550-5.1.1 <a@b> user unknown\n550 5.1.1 <a@b> User Unknown",
+	};
+	static const char *const needles[] = {
+		"user unknown", "USER", "u", "<550>", "5.1.1", "user unknown.", "unknown\n550",
+		"ser", "x", "user unknownX",
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS (texts); i++) {
+		const char *t = texts[i], *end = t + strlen (t);
+		for (gsize j = 0; j < G_N_ELEMENTS (needles); j++) {
+			const char *want = naive_find (t, end, needles[j]);
+			const char *got = bdb_text_find_nocase_n (t, end, needles[j]);
+			if (got != want)
+				fail_msg ("'%s' in '%s': at %td, want %td", needles[j], t,
+				          got ? got - t : -1, want ? want - t : -1);
+			/* Bounded: a match running past @end is no match. */
+			if (end > t) {
+				want = naive_find (t, end - 1, needles[j]);
+				got = bdb_text_find_nocase_n (t, end - 1, needles[j]);
+				if (got != want)
+					fail_msg ("'%s' in '%.*s': at %td, want %td", needles[j], (int) (end - 1 - t), t,
+					          got ? got - t : -1, want ? want - t : -1);
+			}
+			assert_ptr_equal (bdb_text_find_nocase (t, needles[j]), naive_find (t, end, needles[j]));
+		}
+	}
+}
+
 static void
 test_notice_end (void **state)
 {
@@ -703,6 +750,7 @@ main (void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test (test_find_address),
+		cmocka_unit_test (test_find_nocase),
 		cmocka_unit_test (test_notice_end),
 		cmocka_unit_test (test_original_body_ignored),
 		cmocka_unit_test (test_attached_original_ignored),

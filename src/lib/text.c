@@ -8,31 +8,54 @@
 #include <string.h>
 #include "text.h"
 
-const char *
-bdb_text_find_nocase (const char *haystack, const char *needle)
+static inline guchar
+fold (char c)
 {
-	gsize n = strlen (needle);
-	if (n == 0)
-		return haystack;
-	for (const char *p = haystack; *p; p++)
-		if (g_ascii_strncasecmp (p, needle, n) == 0)
-			return p;
-	return NULL;
+	return (guchar) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 }
 
+static gboolean
+equal_nocase (const char *a, const char *b, gsize n)
+{
+	for (gsize i = 0; i < n; i++)
+		if (fold (a[i]) != fold (b[i]))
+			return FALSE;
+	return TRUE;
+}
+
+/* Extractors ask dozens of these questions of every notice, so this is on
+ * the hot path: both cases of the needle's first byte are looked for with
+ * memchr(), which is vectorised, and only candidates are compared. */
 const char *
 bdb_text_find_nocase_n (const char *p, const char *end, const char *needle)
 {
 	gsize n = strlen (needle);
 	if (n == 0)
 		return p;
-	if ((gsize) (end - p) < n)
+	if (end - p < (ptrdiff_t) n)
 		return NULL;
-	char first = g_ascii_tolower (needle[0]);
-	for (const char *last = end - n; p <= last; p++)
-		if (g_ascii_tolower (*p) == first && g_ascii_strncasecmp (p, needle, n) == 0)
-			return p;
+	const char *last = end - n;  /* the last place a match can start */
+	guchar lo = fold (needle[0]);
+	guchar up = (guchar) g_ascii_toupper ((char) lo);
+	const char *a = memchr (p, lo, (gsize) (last - p) + 1);
+	const char *b = up != lo ? memchr (p, up, (gsize) (last - p) + 1) : NULL;
+	while (a || b) {
+		gboolean take_a = a && (!b || a < b);
+		const char *q = take_a ? a : b;
+		if (equal_nocase (q + 1, needle + 1, n - 1))
+			return q;
+		if (take_a)
+			a = memchr (q + 1, lo, (gsize) (last - q));
+		else
+			b = memchr (q + 1, up, (gsize) (last - q));
+	}
 	return NULL;
+}
+
+const char *
+bdb_text_find_nocase (const char *haystack, const char *needle)
+{
+	return bdb_text_find_nocase_n (haystack, haystack + strlen (haystack), needle);
 }
 
 static gboolean

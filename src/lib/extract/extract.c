@@ -229,7 +229,7 @@ bdb_view_has (const BdbMessageView *view, const char *needle)
 {
 	if (!view->text)
 		return FALSE;
-	return g_strstr_len (view->text->str, (gssize) MIN (view->text->len, EVIDENCE_SPAN), needle) != NULL;
+	return memmem (view->text->str, MIN (view->text->len, EVIDENCE_SPAN), needle, strlen (needle)) != NULL;
 }
 
 gboolean
