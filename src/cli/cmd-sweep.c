@@ -34,6 +34,23 @@ typedef struct {
 	BdbApplyStats apply;
 } Totals;
 
+/* Parsing runs on a pool of threads while this thread stores the batch
+ * before: batch k+1 is parsed while batch k is committed and its messages
+ * are marked, so the writer's system calls overlap the parsing, and this
+ * thread parses too whenever it would otherwise wait. */
+typedef struct {
+	GMutex lock;
+	GCond work;                /* a batch to parse, or quit */
+	GCond done;                /* the batch is parsed */
+	GPtrArray *items;          /* the batch being parsed; NULL when idle */
+	guint next;                /* its next item to parse */
+	guint pending;             /* its items not yet parsed */
+	gboolean quit;
+	GThread *threads[16];
+	guint n;
+} Pool;
+
+
 typedef struct {
 	BdbCli *cli;
 	BdbRules *rules;
@@ -45,15 +62,15 @@ typedef struct {
 	DoneMode done;
 	char *done_dir;
 	guint batch_size;
-	guint threads;             /* parsing threads, the writer's included */
-	volatile gint next;        /* next item of the batch to parse */
+	guint threads;             /* parsing threads, this one included */
 	BdbProgress *progress;
 	guint64 progress_done;
 	Totals totals;
 	int status;
-	/* the batch */
-	GPtrArray *items;          /* Item * */
+	GPtrArray *items;          /* Item *: the batch being filled */
+	GPtrArray *writing;        /* Item *: the batch being stored */
 	BdbApplyStats batch_stats;
+	Pool pool;
 } Sweep;
 
 static void
@@ -106,48 +123,122 @@ parse_item (Sweep *sw, Item *it)
 	}
 }
 
-static gpointer
-parse_worker (gpointer data)
+/* Parse items of the pool's batch until none is left to take; with
+ * @wait, also until all are parsed (then the batch is handed back).
+ * Called with the pool locked. */
+static GPtrArray *
+pool_run (Sweep *sw, gboolean wait)
 {
-	Sweep *sw = data;
-	for (;;) {
-		gint i = g_atomic_int_add (&sw->next, 1);
-		if ((guint) i >= sw->items->len)
-			return NULL;
-		parse_item (sw, sw->items->pdata[i]);
+	Pool *pool = &sw->pool;
+	while (pool->items) {
+		if (pool->next < pool->items->len) {
+			Item *it = pool->items->pdata[pool->next++];
+			g_mutex_unlock (&pool->lock);
+			parse_item (sw, it);
+			g_mutex_lock (&pool->lock);
+			if (--pool->pending == 0)
+				g_cond_broadcast (&pool->done);
+		} else if (!wait) {
+			break;
+		} else if (pool->pending) {
+			g_cond_wait (&pool->done, &pool->lock);
+		} else {
+			GPtrArray *parsed = pool->items;
+			pool->items = NULL;
+			return parsed;
+		}
 	}
+	return NULL;
 }
 
-/* Parse the whole batch on all threads, then account for each result
- * in order, on this thread (messages, totals and errors are not shared). */
-static void
-parse_batch (Sweep *sw)
+static gpointer
+pool_worker (gpointer data)
 {
-	g_atomic_int_set (&sw->next, 0);
-	GThread *helpers[15];
-	guint n = MIN (sw->threads, G_N_ELEMENTS (helpers) + 1);
-	n = MIN (n, sw->items->len / 8 + 1);  /* not worth a thread for a few messages */
-	for (guint t = 1; t < n; t++)
-		helpers[t - 1] = g_thread_new ("parse", parse_worker, sw);
-	parse_worker (sw);
-	for (guint t = 1; t < n; t++)
-		g_thread_join (helpers[t - 1]);
+	Sweep *sw = data;
+	Pool *pool = &sw->pool;
+	g_mutex_lock (&pool->lock);
+	while (!pool->quit) {
+		pool_run (sw, FALSE);
+		if (!pool->quit)
+			g_cond_wait (&pool->work, &pool->lock);
+	}
+	g_mutex_unlock (&pool->lock);
+	return NULL;
+}
 
-	for (guint i = sw->items->len; i-- > 0;) {
-		Item *it = sw->items->pdata[i];
+static void
+pool_start (Sweep *sw, guint threads)
+{
+	Pool *pool = &sw->pool;
+	g_mutex_init (&pool->lock);
+	g_cond_init (&pool->work);
+	g_cond_init (&pool->done);
+	pool->n = MIN (threads, G_N_ELEMENTS (pool->threads));
+	for (guint t = 0; t < pool->n; t++)
+		pool->threads[t] = g_thread_new ("parse", pool_worker, sw);
+}
+
+static void
+pool_stop (Sweep *sw)
+{
+	Pool *pool = &sw->pool;
+	g_mutex_lock (&pool->lock);
+	pool->quit = TRUE;
+	g_cond_broadcast (&pool->work);
+	g_mutex_unlock (&pool->lock);
+	for (guint t = 0; t < pool->n; t++)
+		g_thread_join (pool->threads[t]);
+	g_mutex_clear (&pool->lock);
+	g_cond_clear (&pool->work);
+	g_cond_clear (&pool->done);
+}
+
+/* Hand @items to the parsers (the pool must be idle). */
+static void
+pool_submit (Sweep *sw, GPtrArray *items)
+{
+	Pool *pool = &sw->pool;
+	g_mutex_lock (&pool->lock);
+	g_assert (pool->items == NULL);
+	pool->items = items;
+	pool->next = 0;
+	pool->pending = items->len;
+	g_cond_broadcast (&pool->work);
+	g_mutex_unlock (&pool->lock);
+}
+
+/* The batch submitted last, once parsed (helping to parse it); NULL if
+ * none is in flight. */
+static GPtrArray *
+pool_collect (Sweep *sw)
+{
+	Pool *pool = &sw->pool;
+	g_mutex_lock (&pool->lock);
+	GPtrArray *parsed = pool_run (sw, TRUE);
+	g_mutex_unlock (&pool->lock);
+	return parsed;
+}
+
+/* Account for each parsed item, in order, on this thread (messages,
+ * totals and errors are not shared). */
+static void
+account_batch (Sweep *sw, GPtrArray *items)
+{
+	for (guint i = items->len; i-- > 0;) {
+		Item *it = items->pdata[i];
 		sw->totals.messages++;
 		if (!it->report) {
 			if (g_error_matches (it->error, BDB_ERROR, BDB_ERROR_NOT_FOUND)) {
 				/* Vanished since the directory was read: someone else took it. */
 				sw->totals.vanished++;
-				g_ptr_array_remove_index (sw->items, i);
+				g_ptr_array_remove_index (items, i);
 			} else if (g_error_matches (it->error, BDB_ERROR, BDB_ERROR_LIMIT) ||
 			           g_error_matches (it->error, BDB_ERROR, BDB_ERROR_PARSE)) {
 				it->quarantine_why = g_strdup (it->error->message);
 			} else {
 				fail_with (sw, it->entry ? it->entry->path : "mbox message", it->error);
 				sw->totals.failed++;
-				g_ptr_array_remove_index (sw->items, i);
+				g_ptr_array_remove_index (items, i);
 			}
 		} else if (bdb_report_n_records (it->report) == 0) {
 			const char *problem = bdb_report_problem (it->report);
@@ -166,8 +257,8 @@ write_batch (BdbTxn *txn, gpointer data, GError **error)
 {
 	Sweep *sw = data;
 	memset (&sw->batch_stats, 0, sizeof sw->batch_stats);  /* re-run after a map resize */
-	for (guint i = 0; i < sw->items->len; i++) {
-		Item *it = sw->items->pdata[i];
+	for (guint i = 0; i < sw->writing->len; i++) {
+		Item *it = sw->writing->pdata[i];
 		if (!it->report || !it->verdicts)
 			continue;
 		guint before = sw->batch_stats.forged;
@@ -215,8 +306,8 @@ quarantine_dir (Sweep *sw, const BdbMaildirEntry *e)
 static void
 finish_batch (Sweep *sw)
 {
-	for (guint i = 0; i < sw->items->len; i++) {
-		Item *it = sw->items->pdata[i];
+	for (guint i = 0; i < sw->writing->len; i++) {
+		Item *it = sw->writing->pdata[i];
 		GError *error = NULL;
 		if (it->forged && !it->quarantine_why)
 			it->quarantine_why = g_strdup_printf ("%u record(s) without a valid signed envelope sender, "
@@ -261,28 +352,67 @@ finish_batch (Sweep *sw)
 	}
 }
 
+/* Store a parsed batch: one transaction, committed durably, and only then
+ * its messages marked. */
 static gboolean
-flush_batch (Sweep *sw)
+store_batch (Sweep *sw, GPtrArray *items)
 {
-	if (sw->items->len == 0)
-		return TRUE;
-	parse_batch (sw);
+	account_batch (sw, items);
+	sw->writing = items;
 	GError *error = NULL;
 	gboolean ok = sw->dry_run ? bdb_store_rehearse (sw->store, write_batch, sw, &error)
 	                          : bdb_store_write (sw->store, write_batch, sw, &error);
-	if (!ok) {
+	if (ok) {
+		add_stats (&sw->totals.apply, &sw->batch_stats);
+		finish_batch (sw);
+		sw->progress_done += items->len;
+		bdb_progress_update (sw->progress, sw->progress_done);
+	} else {
 		/* Nothing of this batch is marked: the next sweep retries it. */
 		fail_with (sw, bdb_store_path (sw->store), error);
 		g_error_free (error);
-		g_ptr_array_set_size (sw->items, 0);
-		return FALSE;
 	}
-	add_stats (&sw->totals.apply, &sw->batch_stats);
-	finish_batch (sw);
-	sw->progress_done += sw->items->len;
-	bdb_progress_update (sw->progress, sw->progress_done);
+	sw->writing = NULL;
+	return ok;
+}
+
+static GPtrArray *
+new_batch (void)
+{
+	return g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
+}
+
+/* Hand the filled batch to the parsers and store the one before it. */
+static gboolean
+flush_batch (Sweep *sw)
+{
+	GPtrArray *parsed = pool_collect (sw);
+	if (sw->items->len) {
+		pool_submit (sw, sw->items);
+		sw->items = new_batch ();
+	}
+	gboolean ok = parsed ? store_batch (sw, parsed) : TRUE;
+	if (parsed)
+		g_ptr_array_unref (parsed);
+	return ok;
+}
+
+/* Store all that is queued (with @ok), or drop it unmarked (the next
+ * sweep reads it again): at the end of each Maildir, before its lock
+ * goes. */
+static gboolean
+drain (Sweep *sw, gboolean ok)
+{
+	if (ok)
+		ok = flush_batch (sw);
+	GPtrArray *last = pool_collect (sw);
+	if (last) {
+		if (ok)
+			ok = store_batch (sw, last);
+		g_ptr_array_unref (last);
+	}
 	g_ptr_array_set_size (sw->items, 0);
-	return TRUE;
+	return ok;
 }
 
 static gboolean
@@ -299,13 +429,13 @@ sweep_maildir (Sweep *sw, const char *maildir)
 	while ((e = bdb_maildir_scan_next (scan, &error))) {
 		add_message (sw, e, NULL, 0);
 		if (sw->items->len >= sw->batch_size && !flush_batch (sw))
-			return FALSE;
+			return drain (sw, FALSE);
 	}
 	if (error) {
 		fail_with (sw, maildir, error);
 		g_error_free (error);
 	}
-	return flush_batch (sw);
+	return drain (sw, TRUE);
 }
 
 static gboolean
@@ -323,9 +453,9 @@ sweep_mbox (Sweep *sw, const char *path)
 	while (bdb_mbox_next (mbox, &data, &len, &error)) {
 		add_message (sw, NULL, data, len);
 		if (sw->items->len >= sw->batch_size && !flush_batch (sw))
-			return FALSE;
+			return drain (sw, FALSE);
 	}
-	return flush_batch (sw);
+	return drain (sw, TRUE);
 }
 
 /* One sweep per Maildir at a time: a lock in the database directory keyed
@@ -526,7 +656,8 @@ bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
 		bdb_rules_free (sw.rules);
 		return code;
 	}
-	sw.items = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
+	sw.items = new_batch ();
+	pool_start (&sw, sw.threads - 1);  /* this thread parses too */
 
 	guint64 total = 0;
 	for (int i = 1; i < argc; i++)
@@ -558,6 +689,7 @@ bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
 	double secs = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
 	print_summary (&sw, json, secs);
 
+	pool_stop (&sw);
 	g_ptr_array_unref (sw.items);
 	bdb_store_close (sw.store);
 	if (tmpdb)

@@ -375,9 +375,11 @@ grow_map (BdbStore *s, GError **error)
 {
 	guint64 cur = bdb_store_map_size (s);
 	if (cur >= s->opts.map_size_max) {
+		guint64 max = s->opts.map_size_max;
+		gboolean mib = max >= (1u << 20);
 		g_set_error (error, BDB_ERROR, BDB_ERROR_DB_FULL,
-		             "database full: the map reached its limit of %" G_GUINT64_FORMAT
-		             " MiB (raise database.map_size_max)", s->opts.map_size_max >> 20);
+		             "database full: the map reached its limit of %" G_GUINT64_FORMAT " %s"
+		             " (raise database.map_size_max)", mib ? max >> 20 : max >> 10, mib ? "MiB" : "KiB");
 		return FALSE;
 	}
 	guint64 next = MIN (cur * 2, s->opts.map_size_max);

@@ -185,6 +185,31 @@ expect_status 0 "sweep --mbox again" -- "$BOUNCEDB" sweep --json --db "$TMP/sdb"
 python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['duplicates']==3 and s['suppressed']==0, s" "$TMP/out" || fail "mbox sweep counted twice"
 ok
 
+# --- the database fills up in the middle of a sweep -------------------------
+# Batches committed before the failure are marked; the batch that failed and
+# the one parsed behind it stay in new/, untouched.  A sweep with room then
+# stores the rest, and the totals equal those of a sweep that never failed.
+FMD=$TMP/fullmd
+mkdir -p "$FMD/new" "$FMD/cur" "$FMD/tmp"
+for i in $(seq 1 80); do dsn "full$i@example.com" "full$i" >"$FMD/new/m$i"; done
+printf '[database]\nmap_size = 96k\nmap_size_max = 96k\n' >"$TMP/full.conf"
+expect_status 73 "sweep into a database that fills up" -- \
+	"$BOUNCEDB" --config "$TMP/full.conf" sweep --batch 10 --db "$TMP/fulldb" "$FMD"
+expect_grep "database full: the map reached its limit of 96 KiB" "$TMP/err" "says the database is full, and its limit"
+stored=$(ls "$FMD/cur" | wc -l)
+[ "$stored" -gt 0 ] && [ "$stored" -lt 80 ] || fail "the full database should store some batches, not $stored of 80"
+[ $((stored % 10)) -eq 0 ] || fail "$stored messages marked: not whole batches"
+[ "$(ls "$FMD/new" | wc -l)" -eq $((80 - stored)) ] || fail "messages lost: $(ls "$FMD/new" | wc -l) left in new/, $stored in cur/"
+ok
+expect_status 0 "the next sweep, with room, stores the rest" -- "$BOUNCEDB" sweep --json --batch 10 --db "$TMP/fulldb" "$FMD"
+python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['messages']==80-int(sys.argv[2]) and s['duplicates']==0, s" \
+	"$TMP/out" "$stored" || fail "second sweep after the database filled"
+expect_status 0 "stats after the refill" -- "$BOUNCEDB" stats --json --db "$TMP/fulldb"
+python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['suppressed']['addresses']==80, s" "$TMP/out" \
+	|| fail "not all 80 suppressed after the refill: $(cat "$TMP/out")"
+[ -z "$(ls "$FMD/new")" ] || fail "new/ not empty after the second sweep"
+ok
+
 # --- concurrency: 8 ingests and a sweep at once, exact counts ---------------
 
 CDB=$TMP/cdb
