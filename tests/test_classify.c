@@ -143,6 +143,10 @@ test_rules_language_errors (void **state)
 	expect_rules_error ("x1 blocked status=5.1.1\nx1 spamdetected text~\"s\"\n", "used twice");
 	expect_rules_error ("x1 blocked text=\"a\"\n", "takes ~");
 	expect_rules_error ("x/1 blocked text~\"a\"\n", "bad rule id");
+	/* Found by fuzzing: PCRE read past invalid UTF-8 in a pattern. */
+	expect_rules_error ("# ok\nmy-rule mailboxfull status=0.2.2 text~\"quota\",/over\\s\xff\xffuota/\n",
+	                    "user.rules:2: not valid UTF-8");
+	expect_rules_error ("x1 blocked text~\"\xc3\"\n", "user.rules:1: not valid UTF-8");
 }
 
 static void

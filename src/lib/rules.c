@@ -438,6 +438,16 @@ bdb_rules_add_text (BdbRules *rules, const char *origin, const char *text, gssiz
 	 * whole text reads. */
 	g_autoptr (GPtrArray) added_defines = g_ptr_array_new_with_free_func (g_free);
 
+	/* Lowercasing and PCRE need UTF-8 (GRegex hands PCRE a pattern
+	 * unchecked, and PCRE reads past invalid sequences). */
+	const char *bad;
+	if (!g_utf8_validate (copy, -1, &bad)) {
+		lx.line = 1;
+		for (const char *c = copy; c < bad; c++)
+			lx.line += *c == '\n';
+		return fail (&lx, "not valid UTF-8");
+	}
+
 	guint next_line = 1;
 	for (char *line = copy, *next; line; line = next) {
 		next = strchr (line, '\n');
