@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 #include <sysexits.h>
-#include <json-glib/json-glib.h>
+#include "json.h"
 #include <bouncedb/bouncedb.h>
 
 /* What every subcommand gets: the resolved configuration. */
@@ -38,13 +38,10 @@ gboolean bdb_cli_parse_options (BdbCli *cli, const char *params, const char *sum
 /* A copy of @s fit for a terminal or a text table: control characters,
  * ESC and invalid UTF-8 are shown as \xHH escapes, never passed through. */
 char *bdb_cli_safe (const char *s);
-/* @s as a JSON string literal, quotes included.  g_free(). */
-char *bdb_cli_json_string (const char *s);
-/* Write @node as one line of JSON and a newline. */
-void bdb_cli_print_json (FILE *out, JsonNode *node);
-/* One record (and its verdict) as a JSON object; @file may be NULL. */
-JsonNode *bdb_cli_record_json (const BdbRecord *record, const BdbVerdict *verdict,
-                               const char *file);
+/* The members of one record's JSON object (and its verdict's); the caller
+ * begins and ends the object.  @file may be NULL. */
+void bdb_cli_record_members (BdbJson *b, const BdbRecord *record, const BdbVerdict *verdict,
+                             const char *file);
 
 /* ---- config.c ---- */
 
@@ -86,7 +83,7 @@ gboolean bdb_cli_parse_time (const char *text, gint64 now, gint64 direction, gin
 /* An address typed by a person or read from a list (strict form). */
 char *bdb_cli_normalize_input (BdbCli *cli, const char *text, GError **error);
 /* The members of a suppression's JSON object. */
-void bdb_cli_suppression_members (JsonBuilder *b, const BdbSuppression *s, BdbTable table);
+void bdb_cli_suppression_members (BdbJson *b, const BdbSuppression *s, BdbTable table);
 
 /* ---- progress.c: a progress bar on a terminal ---- */
 typedef struct _BdbProgress BdbProgress;

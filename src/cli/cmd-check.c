@@ -52,8 +52,8 @@ bdb_cmd_check (BdbCli *cli, int argc, char **argv)
 			any_invalid = TRUE;
 			g_autofree char *why = bdb_cli_safe (error->message);
 			if (json) {
-				g_autofree char *ja = bdb_cli_json_string (argv[i]);
-				g_autofree char *je = bdb_cli_json_string (error->message);
+				g_autofree char *ja = bdb_json_quote (argv[i]);
+				g_autofree char *je = bdb_json_quote (error->message);
 				printf ("{\"address\":%s,\"state\":\"invalid\",\"error\":%s}\n", ja, je);
 			} else
 				printf ("%s\tinvalid\t%s\t-\n", shown, why);
@@ -72,22 +72,18 @@ bdb_cmd_check (BdbCli *cli, int argc, char **argv)
 		g_autofree char *since = hit ? bdb_cli_format_time (hit->first_seen) : g_strdup ("-");
 		gboolean by_domain = hit && strcmp (hit->key, addr) != 0;
 		if (json) {
-			g_autoptr (JsonBuilder) b = json_builder_new ();
-			json_builder_begin_object (b);
-			json_builder_set_member_name (b, "address");
-			json_builder_add_string_value (b, addr);
-			json_builder_set_member_name (b, "state");
-			json_builder_add_string_value (b, sup ? "suppressed" : "ok");
+			g_autoptr (BdbJson) b = bdb_json_new ();
+			bdb_json_begin_object (b);
+			bdb_json_member_string (b, "address", addr);
+			bdb_json_member_string (b, "state", sup ? "suppressed" : "ok");
 			if (hit) {
-				json_builder_set_member_name (b, "suppression");
-				json_builder_begin_object (b);
+				bdb_json_member (b, "suppression");
+				bdb_json_begin_object (b);
 				bdb_cli_suppression_members (b, hit, by_domain ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS);
-				json_builder_end_object (b);
+				bdb_json_end_object (b);
 			}
-			json_builder_end_object (b);
-			JsonNode *root = json_builder_get_root (b);
-			bdb_cli_print_json (stdout, root);
-			json_node_unref (root);
+			bdb_json_end_object (b);
+			bdb_json_print (b, stdout);
 		} else {
 			g_autofree char *reason = bdb_cli_safe (hit && hit->reason ? hit->reason : "-");
 			printf ("%s\t%s\t%s%s\t%s\n", shown, sup ? "suppressed" : "ok", reason,

@@ -73,6 +73,7 @@ bdb_cmd_explain (BdbCli *cli, int argc, char **argv)
 	                            "[classify] rules_file in bouncedb.conf (see bouncedb.conf(5)).",
 	                            entries, &argc, &argv))
 		return EX_USAGE;
+	g_autoptr (BdbJson) out = bdb_json_new ();
 	if (argc < 2) {
 		bdb_cli_warn (cli, "no input; give FILE... or - for standard input");
 		return EX_USAGE;
@@ -114,14 +115,14 @@ bdb_cmd_explain (BdbCli *cli, int argc, char **argv)
 			BdbVerdict v;
 			bdb_classify (rules, rec, &v);
 			if (json) {
-				JsonNode *node = bdb_cli_record_json (rec, &v, base);
+				bdb_json_begin_object (out);
+				bdb_cli_record_members (out, rec, &v, base);
 				if (v.rule) {
-					JsonObject *o = json_node_get_object (node);
-					json_object_set_string_member (o, "rule_origin", bdb_rule_origin (v.rule));
-					json_object_set_string_member (o, "rule_text", bdb_rule_text (v.rule));
+					bdb_json_member_string (out, "rule_origin", bdb_rule_origin (v.rule));
+					bdb_json_member_string (out, "rule_text", bdb_rule_text (v.rule));
 				}
-				bdb_cli_print_json (stdout, node);
-				json_node_unref (node);
+				bdb_json_end_object (out);
+				bdb_json_print (out, stdout);
 			} else {
 				if (k)
 					printf ("\n");

@@ -56,15 +56,12 @@ export_one (const BdbSuppression *s, gpointer data)
 	Export *e = data;
 	e->rows++;
 	if (!e->csv) {
-		g_autoptr (JsonBuilder) b = json_builder_new ();
-		json_builder_begin_object (b);
-		json_builder_set_member_name (b, "type");
-		json_builder_add_string_value (b, "suppression");
+		g_autoptr (BdbJson) b = bdb_json_new ();
+		bdb_json_begin_object (b);
+		bdb_json_member_string (b, "type", "suppression");
 		bdb_cli_suppression_members (b, s, e->table);
-		json_builder_end_object (b);
-		JsonNode *root = json_builder_get_root (b);
-		bdb_cli_print_json (e->out, root);
-		json_node_unref (root);
+		bdb_json_end_object (b);
+		bdb_json_print (b, e->out);
 		return TRUE;
 	}
 	g_autofree char *first = s->first_seen ? bdb_cli_format_time (s->first_seen) : g_strdup ("");
@@ -100,25 +97,19 @@ export_soft (const char *address, const BdbSoftCounter *c, gpointer data)
 {
 	Export *e = data;
 	e->rows++;
-	g_autoptr (JsonBuilder) b = json_builder_new ();
-	json_builder_begin_object (b);
-	json_builder_set_member_name (b, "type");
-	json_builder_add_string_value (b, "soft");
-	json_builder_set_member_name (b, "address");
-	json_builder_add_string_value (b, address);
-	json_builder_set_member_name (b, "days");
-	json_builder_begin_array (b);
+	g_autoptr (BdbJson) b = bdb_json_new ();
+	bdb_json_begin_object (b);
+	bdb_json_member_string (b, "type", "soft");
+	bdb_json_member_string (b, "address", address);
+	bdb_json_member (b, "days");
+	bdb_json_begin_array (b);
 	for (guint i = 0; i < c->n_days; i++)
-		json_builder_add_int_value (b, c->days[i]);
-	json_builder_end_array (b);
-	json_builder_set_member_name (b, "last_seen");
-	json_builder_add_int_value (b, c->last_seen);
-	json_builder_set_member_name (b, "last_reason");
-	json_builder_add_string_value (b, c->last_reason);
-	json_builder_end_object (b);
-	JsonNode *root = json_builder_get_root (b);
-	bdb_cli_print_json (e->out, root);
-	json_node_unref (root);
+		bdb_json_int (b, c->days[i]);
+	bdb_json_end_array (b);
+	bdb_json_member_int (b, "last_seen", c->last_seen);
+	bdb_json_member_string (b, "last_reason", c->last_reason);
+	bdb_json_end_object (b);
+	bdb_json_print (b, e->out);
 	return TRUE;
 }
 

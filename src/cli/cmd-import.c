@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include "cli.h"
 
 typedef enum { FMT_CSV, FMT_BOUNCEDB_CSV, FMT_BOUNCEDB_JSONL, FMT_SES_JSON } Format;

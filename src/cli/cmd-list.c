@@ -70,13 +70,11 @@ show_one (const BdbSuppression *s, gpointer data)
 	g_autofree char *exp = s->expires ? bdb_cli_format_time (s->expires) : g_strdup ("never");
 	const char *state = s->state == BDB_STATE_REMOVED ? "removed" : "suppressed";
 	if (a->json) {
-		g_autoptr (JsonBuilder) b = json_builder_new ();
-		json_builder_begin_object (b);
+		g_autoptr (BdbJson) b = bdb_json_new ();
+		bdb_json_begin_object (b);
 		bdb_cli_suppression_members (b, s, a->table);
-		json_builder_end_object (b);
-		JsonNode *root = json_builder_get_root (b);
-		bdb_cli_print_json (stdout, root);
-		json_node_unref (root);
+		bdb_json_end_object (b);
+		bdb_json_print (b, stdout);
 	} else if (a->csv) {
 		g_autofree char *count = g_strdup_printf ("%u", s->count);
 		csv_cell (s->key, FALSE);

@@ -13,6 +13,7 @@ typedef struct {
 	gboolean json;
 	gboolean verbose;
 	char **headers;
+	BdbJson *out;  /* with json */
 } ParseArgs;
 
 static void
@@ -67,17 +68,20 @@ parse_one (BdbCli *cli, const ParseArgs *args, const BdbRules *rules,
 		BdbVerdict v;
 		bdb_classify (rules, rec, &v);
 		if (args->json) {
-			JsonNode *node = bdb_cli_record_json (rec, &v, base);
-			JsonObject *obj = json_node_get_object (node);
-			for (char **h = args->headers; h && *h; h++) {
-				const char *val = bdb_report_header (report, *h);
-				if (!json_object_has_member (obj, "headers"))
-					json_object_set_object_member (obj, "headers", json_object_new ());
-				json_object_set_string_member (json_object_get_object_member (obj, "headers"),
-				                               *h, val ? val : "");
+			BdbJson *j = args->out;
+			bdb_json_begin_object (j);
+			bdb_cli_record_members (j, rec, &v, base);
+			if (args->headers && *args->headers) {
+				bdb_json_member (j, "headers");
+				bdb_json_begin_object (j);
+				for (char **h = args->headers; *h; h++) {
+					const char *val = bdb_report_header (report, *h);
+					bdb_json_member_string (j, *h, val ? val : "");
+				}
+				bdb_json_end_object (j);
 			}
-			bdb_cli_print_json (stdout, node);
-			json_node_unref (node);
+			bdb_json_end_object (j);
+			bdb_json_print (j, stdout);
 		} else {
 			print_table_row (base, rec, &v);
 		}
@@ -132,6 +136,8 @@ bdb_cmd_parse (BdbCli *cli, int argc, char **argv)
 
 	if (!args.json && isatty (STDOUT_FILENO))
 		print_table_header ();
+	g_autoptr (BdbJson) out = bdb_json_new ();
+	args.out = out;
 	int status = EX_OK;
 	for (int i = 1; i < argc; i++) {
 		int rc = parse_one (cli, &args, rules, &opts, argv[i]);

@@ -5,7 +5,7 @@
 #include "cli.h"
 
 typedef struct {
-	JsonBuilder *b;   /* NULL: text */
+	BdbJson *b;   /* NULL: text */
 	guint n;
 } EventOut;
 
@@ -15,12 +15,11 @@ print_event (const char *address, const BdbEvent *e, gpointer data)
 	EventOut *o = data;
 	o->n++;
 	if (o->b) {
-		JsonBuilder *b = o->b;
-		json_builder_begin_object (b);
+		BdbJson *b = o->b;
+		bdb_json_begin_object (b);
 		g_autofree char *t = bdb_cli_format_time (e->time);
-		json_builder_set_member_name (b, "time");
-		json_builder_add_string_value (b, t);
-#define STR(k, v) do { json_builder_set_member_name (b, k); json_builder_add_string_value (b, (v) ? (v) : ""); } while (0)
+		bdb_json_member_string (b, "time", t);
+#define STR(k, v) do { bdb_json_member (b, k); bdb_json_string (b, (v) ? (v) : ""); } while (0)
 		STR ("disposition", e->disposition);
 		STR ("reason", e->reason);
 		STR ("kind", e->kind);
@@ -30,7 +29,7 @@ print_event (const char *address, const BdbEvent *e, gpointer data)
 		STR ("diagnostic", e->diagnostic);
 		STR ("report_message_id", e->report_message_id);
 #undef STR
-		json_builder_end_object (b);
+		bdb_json_end_object (b);
 		return TRUE;
 	}
 	g_autofree char *t = bdb_cli_format_time (e->time);
@@ -132,62 +131,56 @@ bdb_cmd_show (BdbCli *cli, int argc, char **argv)
 	gboolean suppressed = (own && bdb_suppression_active (own, now)) || (dom && bdb_suppression_active (dom, now));
 
 	if (json) {
-		g_autoptr (JsonBuilder) b = json_builder_new ();
-		json_builder_begin_object (b);
-		json_builder_set_member_name (b, is_domain ? "domain" : "address");
-		json_builder_add_string_value (b, key);
-		json_builder_set_member_name (b, "state");
-		json_builder_add_string_value (b, suppressed ? "suppressed" : "ok");
-		json_builder_set_member_name (b, "suppression");
+		g_autoptr (BdbJson) b = bdb_json_new ();
+		bdb_json_begin_object (b);
+		bdb_json_member_string (b, is_domain ? "domain" : "address", key);
+		bdb_json_member_string (b, "state", suppressed ? "suppressed" : "ok");
+		bdb_json_member (b, "suppression");
 		if (own) {
-			json_builder_begin_object (b);
+			bdb_json_begin_object (b);
 			bdb_cli_suppression_members (b, own, is_domain ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS);
-			json_builder_end_object (b);
+			bdb_json_end_object (b);
 		} else {
-			json_builder_add_null_value (b);
+			bdb_json_null (b);
 		}
 		if (!is_domain) {
-			json_builder_set_member_name (b, "domain_suppression");
+			bdb_json_member (b, "domain_suppression");
 			if (dom) {
-				json_builder_begin_object (b);
+				bdb_json_begin_object (b);
 				bdb_cli_suppression_members (b, dom, BDB_TABLE_DOMAIN);
-				json_builder_end_object (b);
+				bdb_json_end_object (b);
 			} else {
-				json_builder_add_null_value (b);
+				bdb_json_null (b);
 			}
-			json_builder_set_member_name (b, "soft_counter");
+			bdb_json_member (b, "soft_counter");
 			if (have_soft) {
-				json_builder_begin_object (b);
-				json_builder_set_member_name (b, "days");
-				json_builder_begin_array (b);
+				bdb_json_begin_object (b);
+				bdb_json_member (b, "days");
+				bdb_json_begin_array (b);
 				for (guint i = 0; i < soft.n_days; i++) {
 					g_autofree char *d = bdb_cli_format_time ((gint64) soft.days[i] * 86400);
 					d[10] = '\0';
-					json_builder_add_string_value (b, d);
+					bdb_json_string (b, d);
 				}
-				json_builder_end_array (b);
-				json_builder_set_member_name (b, "last_reason");
-				json_builder_add_string_value (b, soft.last_reason);
+				bdb_json_end_array (b);
+				bdb_json_member_string (b, "last_reason", soft.last_reason);
 				g_autofree char *ls = bdb_cli_format_time (soft.last_seen);
-				json_builder_set_member_name (b, "last_seen");
-				json_builder_add_string_value (b, ls);
-				json_builder_end_object (b);
+				bdb_json_member_string (b, "last_seen", ls);
+				bdb_json_end_object (b);
 			} else {
-				json_builder_add_null_value (b);
+				bdb_json_null (b);
 			}
-			json_builder_set_member_name (b, "events");
-			json_builder_begin_array (b);
+			bdb_json_member (b, "events");
+			bdb_json_begin_array (b);
 			EventOut o = { b, 0 };
 			if (!bdb_txn_foreach_event (txn, key, print_event, &o, &error)) {
 				bdb_cli_error (cli, key, error);
 				g_clear_error (&error);
 			}
-			json_builder_end_array (b);
+			bdb_json_end_array (b);
 		}
-		json_builder_end_object (b);
-		JsonNode *root = json_builder_get_root (b);
-		bdb_cli_print_json (stdout, root);
-		json_node_unref (root);
+		bdb_json_end_object (b);
+		bdb_json_print (b, stdout);
 	} else {
 		g_autofree char *shown = bdb_cli_safe (key);
 		printf ("%s: %s\n", shown, suppressed ? "SUPPRESSED" : "may be mailed");

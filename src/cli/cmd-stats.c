@@ -138,22 +138,20 @@ sorted (GHashTable *t)
 }
 
 static void
-emit_table (JsonBuilder *b, const char *title, const char *key, GHashTable *t, guint top)
+emit_table (BdbJson *b, const char *title, const char *key, GHashTable *t, guint top)
 {
 	g_autoptr (GArray) a = sorted (t);
 	if (b) {
-		json_builder_set_member_name (b, key);
-		json_builder_begin_array (b);
+		bdb_json_member (b, key);
+		bdb_json_begin_array (b);
 		for (guint i = 0; i < a->len && i < top; i++) {
 			Pair *p = &g_array_index (a, Pair, i);
-			json_builder_begin_object (b);
-			json_builder_set_member_name (b, "key");
-			json_builder_add_string_value (b, p->key);
-			json_builder_set_member_name (b, "count");
-			json_builder_add_int_value (b, (gint64) p->n);
-			json_builder_end_object (b);
+			bdb_json_begin_object (b);
+			bdb_json_member_string (b, "key", p->key);
+			bdb_json_member_int (b, "count", (gint64) p->n);
+			bdb_json_end_object (b);
 		}
-		json_builder_end_array (b);
+		bdb_json_end_array (b);
 		return;
 	}
 	printf ("\n%s:\n", title);
@@ -233,26 +231,21 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 			g_array_append_val (rows, r);
 		}
 		g_array_sort (rows, domain_by_total);
-		g_autoptr (JsonBuilder) b = json ? json_builder_new () : NULL;
+		g_autoptr (BdbJson) b = json ? bdb_json_new () : NULL;
 		if (b) {
-			json_builder_begin_object (b);
-			json_builder_set_member_name (b, "events");
-			json_builder_add_int_value (b, (gint64) st.events);
-			json_builder_set_member_name (b, "suppressed");
-			json_builder_begin_object (b);
-			json_builder_set_member_name (b, "addresses");
-			json_builder_add_int_value (b, (gint64) st.active);
-			json_builder_set_member_name (b, "domains");
-			json_builder_add_int_value (b, (gint64) st.domain_supp);
-			json_builder_set_member_name (b, "removed");
-			json_builder_add_int_value (b, (gint64) st.removed);
+			bdb_json_begin_object (b);
+			bdb_json_member_int (b, "events", (gint64) st.events);
+			bdb_json_member (b, "suppressed");
+			bdb_json_begin_object (b);
+			bdb_json_member_int (b, "addresses", (gint64) st.active);
+			bdb_json_member_int (b, "domains", (gint64) st.domain_supp);
+			bdb_json_member_int (b, "removed", (gint64) st.removed);
 			for (guint i = 1; i < G_N_ELEMENTS (st.supp_by_kind); i++) {
 				if (!st.supp_by_kind[i])
 					continue;
-				json_builder_set_member_name (b, bdb_suppression_kind_name ((BdbSuppressionKind) i));
-				json_builder_add_int_value (b, (gint64) st.supp_by_kind[i]);
+				bdb_json_member_int (b, bdb_suppression_kind_name ((BdbSuppressionKind) i), (gint64) st.supp_by_kind[i]);
 			}
-			json_builder_end_object (b);
+			bdb_json_end_object (b);
 		} else {
 			g_autofree char *from = st.since ? bdb_cli_format_time (st.since) : g_strdup ("the start");
 			printf ("events since %s: %" G_GUINT64_FORMAT "\n", from, st.events);
@@ -267,8 +260,8 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 		emit_table (b, "by reason", "by_reason", st.by_reason, G_MAXUINT);
 		emit_table (b, "by disposition", "by_disposition", st.by_disposition, G_MAXUINT);
 		if (b) {
-			json_builder_set_member_name (b, "by_domain");
-			json_builder_begin_array (b);
+			bdb_json_member (b, "by_domain");
+			bdb_json_begin_array (b);
 		} else {
 			printf ("\nby recipient domain (hard%% = suppressed or complaint, soft%%, sender-side%%):\n");
 		}
@@ -276,16 +269,15 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 			DomainRow *r = &g_array_index (rows, DomainRow, i);
 			double t = (double) r->c->total;
 			if (b) {
-				json_builder_begin_object (b);
-				json_builder_set_member_name (b, "domain");
-				json_builder_add_string_value (b, r->domain);
-#define N(name, v) do { json_builder_set_member_name (b, name); json_builder_add_int_value (b, (gint64) (v)); } while (0)
+				bdb_json_begin_object (b);
+				bdb_json_member_string (b, "domain", r->domain);
+#define N(name, v) do { bdb_json_member (b, name); bdb_json_int (b, (gint64) (v)); } while (0)
 				N ("events", r->c->total);
 				N ("hard", r->c->hard);
 				N ("soft", r->c->soft);
 				N ("sender", r->c->sender);
 #undef N
-				json_builder_end_object (b);
+				bdb_json_end_object (b);
 			} else {
 				g_autofree char *d = bdb_cli_safe (r->domain);
 				printf ("  %-32s %8" G_GUINT64_FORMAT " events  hard %5.1f%%  soft %5.1f%%  sender %5.1f%%\n",
@@ -294,17 +286,15 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 			}
 		}
 		if (b)
-			json_builder_end_array (b);
+			bdb_json_end_array (b);
 		else if (!rows->len)
 			printf ("  none\n");
 		emit_table (b, "top status codes", "top_status", st.by_status, (guint) top);
 		emit_table (b, "top diagnostics", "top_diagnostics", st.by_diag, (guint) top);
 		emit_table (b, "sender-side incidents (receiving domain, reason)", "sender_side", st.sender, (guint) top);
 		if (b) {
-			json_builder_end_object (b);
-			JsonNode *root = json_builder_get_root (b);
-			bdb_cli_print_json (stdout, root);
-			json_node_unref (root);
+			bdb_json_end_object (b);
+			bdb_json_print (b, stdout);
 		}
 	}
 	g_hash_table_unref (st.by_reason);

@@ -491,9 +491,9 @@ print_summary (const Sweep *sw, gboolean json, double secs)
 	const BdbApplyStats *a = &t->apply;
 	double rate = secs > 0 ? (double) t->messages / secs : 0;
 	if (json) {
-		g_autoptr (JsonBuilder) b = json_builder_new ();
-		json_builder_begin_object (b);
-#define NUM(name, v) do { json_builder_set_member_name (b, name); json_builder_add_int_value (b, (gint64) (v)); } while (0)
+		g_autoptr (BdbJson) b = bdb_json_new ();
+		bdb_json_begin_object (b);
+#define NUM(name, v) do { bdb_json_member (b, name); bdb_json_int (b, (gint64) (v)); } while (0)
 		NUM ("messages", t->messages);
 		NUM ("reports", t->reports);
 		NUM ("not_reports", t->not_reports);
@@ -516,16 +516,11 @@ print_summary (const Sweep *sw, gboolean json, double secs)
 		NUM ("domains", a->domains);
 		NUM ("forged", a->forged);
 #undef NUM
-		json_builder_set_member_name (b, "dry_run");
-		json_builder_add_boolean_value (b, sw->dry_run);
-		json_builder_set_member_name (b, "seconds");
-		json_builder_add_double_value (b, secs);
-		json_builder_set_member_name (b, "messages_per_second");
-		json_builder_add_double_value (b, rate);
-		json_builder_end_object (b);
-		JsonNode *root = json_builder_get_root (b);
-		bdb_cli_print_json (stdout, root);
-		json_node_unref (root);
+		bdb_json_member_bool (b, "dry_run", sw->dry_run);
+		bdb_json_member_double (b, "seconds", secs);
+		bdb_json_member_double (b, "messages_per_second", rate);
+		bdb_json_end_object (b);
+		bdb_json_print (b, stdout);
 		return;
 	}
 	printf ("%s%" G_GUINT64_FORMAT " messages: %" G_GUINT64_FORMAT " reports, %" G_GUINT64_FORMAT

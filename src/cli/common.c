@@ -74,29 +74,29 @@ bdb_cli_normalize_input (BdbCli *cli, const char *text, GError **error)
 }
 
 static void
-add_str (JsonBuilder *b, const char *name, const char *v)
+add_str (BdbJson *b, const char *name, const char *v)
 {
-	json_builder_set_member_name (b, name);
+	bdb_json_member (b, name);
 	if (v)
-		json_builder_add_string_value (b, v);
+		bdb_json_string (b, v);
 	else
-		json_builder_add_null_value (b);
+		bdb_json_null (b);
 }
 
 static void
-add_time (JsonBuilder *b, const char *name, gint64 t)
+add_time (BdbJson *b, const char *name, gint64 t)
 {
-	json_builder_set_member_name (b, name);
+	bdb_json_member (b, name);
 	if (t > 0) {
 		g_autofree char *s = bdb_cli_format_time (t);
-		json_builder_add_string_value (b, s);
+		bdb_json_string (b, s);
 	} else {
-		json_builder_add_null_value (b);
+		bdb_json_null (b);
 	}
 }
 
 void
-bdb_cli_suppression_members (JsonBuilder *b, const BdbSuppression *s, BdbTable table)
+bdb_cli_suppression_members (BdbJson *b, const BdbSuppression *s, BdbTable table)
 {
 	add_str (b, table == BDB_TABLE_DOMAIN ? "domain" : "address", s->key);
 	add_str (b, "state", s->state == BDB_STATE_SUPPRESSED ? "suppressed" : "removed");
@@ -116,6 +116,5 @@ bdb_cli_suppression_members (JsonBuilder *b, const BdbSuppression *s, BdbTable t
 	add_time (b, "last_seen", s->last_seen);
 	add_time (b, "expires", s->expires);
 	add_time (b, "removed_at", s->removed_at);
-	json_builder_set_member_name (b, "count");
-	json_builder_add_int_value (b, s->count);
+	bdb_json_member_int (b, "count", s->count);
 }

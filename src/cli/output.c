@@ -3,9 +3,7 @@
  * Diagnostics, subjects and addresses come from whoever sent the bounce.
  * On a terminal they could carry escape sequences, so text output shows
  * every control character and invalid byte as an escape.  JSON output is
- * valid for any input: json-glib escapes control characters, and invalid
- * UTF-8 (report strings never have it; imported values may) is replaced
- * here.  The CSV writers (cmd-list.c, cmd-export.c) quote as RFC 4180
+ * valid for any input (json.c).  The CSV writers (cmd-list.c, cmd-export.c) quote as RFC 4180
  * says and replace invalid UTF-8 too.
  */
 #include <string.h>
@@ -46,75 +44,36 @@ bdb_cli_safe (const char *s)
 }
 
 void
-bdb_cli_print_json (FILE *out, JsonNode *node)
-{
-	g_autoptr (JsonGenerator) gen = json_generator_new ();
-	json_generator_set_root (gen, node);
-	gsize len = 0;
-	g_autofree char *text = json_generator_to_data (gen, &len);
-	/* json-glib escapes control characters but copies invalid UTF-8 into
-	 * the string literals it is in; a value from an old database or an
-	 * imported Latin-1 file would make the line invalid JSON. */
-	if (!g_utf8_validate (text, (gssize) len, NULL)) {
-		char *valid = g_utf8_make_valid (text, (gssize) len);
-		g_free (text);
-		text = valid;
-		len = strlen (text);
-	}
-	fwrite (text, 1, len, out);
-	fputc ('\n', out);
-}
-
-JsonNode *
-bdb_cli_record_json (const BdbRecord *record, const BdbVerdict *verdict, const char *file)
+bdb_cli_record_members (BdbJson *b, const BdbRecord *record, const BdbVerdict *verdict, const char *file)
 {
 	const BdbReport *report = bdb_record_report (record);
-	g_autoptr (JsonBuilder) b = json_builder_new ();
-
-	json_builder_begin_object (b);
-	if (file) {
-		json_builder_set_member_name (b, "file");
-		json_builder_add_string_value (b, file);
-	}
+	if (file)
+		bdb_json_member_string (b, "file", file);
 	for (guint f = 0; f < BDB_FIELD_COUNT; f++) {
 		const char *v = bdb_record_get (record, (BdbField) f);
-		json_builder_set_member_name (b, bdb_field_name ((BdbField) f));
-		json_builder_add_string_value (b, v ? v : "");
+		bdb_json_member_string (b, bdb_field_name ((BdbField) f), v ? v : "");
 	}
 	if (verdict) {
-		json_builder_set_member_name (b, "reason");
-		json_builder_add_string_value (b, bdb_reason_name (verdict->reason));
-		json_builder_set_member_name (b, "hard");
-		json_builder_add_boolean_value (b, verdict->hard);
-		json_builder_set_member_name (b, "disposition");
-		json_builder_add_string_value (b, bdb_disposition_name (verdict->disposition));
-		json_builder_set_member_name (b, "scope");
-		json_builder_add_string_value (b, bdb_scope_name (verdict->scope));
-		json_builder_set_member_name (b, "rule");
-		json_builder_add_string_value (b, verdict->rule ? bdb_rule_id (verdict->rule) : "");
-		json_builder_set_member_name (b, "evidence");
-		json_builder_add_string_value (b, bdb_field_name (verdict->evidence));
+		bdb_json_member_string (b, "reason", bdb_reason_name (verdict->reason));
+		bdb_json_member_bool (b, "hard", verdict->hard);
+		bdb_json_member_string (b, "disposition", bdb_disposition_name (verdict->disposition));
+		bdb_json_member_string (b, "scope", bdb_scope_name (verdict->scope));
+		bdb_json_member_string (b, "rule", verdict->rule ? bdb_rule_id (verdict->rule) : "");
+		bdb_json_member_string (b, "evidence", bdb_field_name (verdict->evidence));
 	}
 	const char *name, *value;
 	if (bdb_report_get_extension (report, 0, &name, &value)) {
-		json_builder_set_member_name (b, "extensions");
-		json_builder_begin_object (b);
+		bdb_json_member (b, "extensions");
+		bdb_json_begin_object (b);
 		for (guint i = 0; bdb_report_get_extension (report, i, &name, &value); i++) {
-			json_builder_set_member_name (b, name);
-			json_builder_add_string_value (b, value);
+			/* A field a report repeats: its first value (JSON names are unique). */
+			gboolean seen = FALSE;
+			const char *n2, *v2;
+			for (guint k = 0; k < i && !seen && bdb_report_get_extension (report, k, &n2, &v2); k++)
+				seen = g_ascii_strcasecmp (n2, name) == 0;
+			if (!seen)
+				bdb_json_member_string (b, name, value);
 		}
-		json_builder_end_object (b);
+		bdb_json_end_object (b);
 	}
-	json_builder_end_object (b);
-	return json_builder_get_root (b);
-}
-
-char *
-bdb_cli_json_string (const char *s)
-{
-	g_autofree char *valid = g_utf8_make_valid (s ? s : "", -1);
-	JsonNode *n = json_node_init_string (json_node_alloc (), valid);
-	char *out = json_to_string (n, FALSE);
-	json_node_unref (n);
-	return out;
 }

@@ -1,0 +1,219 @@
+/* A JSON writer for the command line's output.
+ *
+ * Output only: a list manager reads a line per record, and building a
+ * json-glib tree per record cost more than the record (an eighth of
+ * `parse --json`) and loading json-glib (with GIO) cost `check` most of
+ * its start-up.  Strings are written as valid UTF-8 whatever they hold:
+ * invalid sequences become U+FFFD, control characters and the line and
+ * paragraph separators are escaped.
+ */
+#include <math.h>
+#include <string.h>
+#include "json.h"
+
+struct _BdbJson {
+	GString *out;
+	gboolean need_comma;  /* a value was written at this level */
+};
+
+BdbJson *
+bdb_json_new (void)
+{
+	BdbJson *j = g_new0 (BdbJson, 1);
+	j->out = g_string_sized_new (1024);
+	return j;
+}
+
+void
+bdb_json_free (BdbJson *j)
+{
+	if (!j)
+		return;
+	g_string_free (j->out, TRUE);
+	g_free (j);
+}
+
+static void
+comma (BdbJson *j)
+{
+	if (j->need_comma)
+		g_string_append_c (j->out, ',');
+}
+
+static void
+append_escaped (GString *out, const char *s, gssize len)
+{
+	const char *p = s, *end = s + (len < 0 ? (gssize) strlen (s) : len);
+	g_string_append_c (out, '"');
+	while (p < end) {
+		/* Runs of plain ASCII are copied at once. */
+		const char *q = p;
+		while (q < end && (guchar) *q >= 0x20 && (guchar) *q < 0x80 && *q != '"' && *q != '\\')
+			q++;
+		g_string_append_len (out, p, q - p);
+		if (q == end)
+			break;
+		p = q;
+		guchar c = (guchar) *p;
+		if (c < 0x80) {
+			static const char *const named[] = { ['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n",
+			                                     ['\r'] = "\\r", ['\t'] = "\\t" };
+			if (c == '"')
+				g_string_append (out, "\\\"");
+			else if (c == '\\')
+				g_string_append (out, "\\\\");
+			else if (c < G_N_ELEMENTS (named) && named[c])
+				g_string_append (out, named[c]);
+			else
+				g_string_append_printf (out, "\\u%04x", c);
+			p++;
+			continue;
+		}
+		gunichar u = g_utf8_get_char_validated (p, end - p);
+		if (u == (gunichar) -1 || u == (gunichar) -2) {
+			g_string_append (out, "\xef\xbf\xbd");  /* U+FFFD */
+			p++;
+			continue;
+		}
+		const char *next = g_utf8_next_char (p);
+		if (u == 0x2028 || u == 0x2029 || (u >= 0x80 && u < 0xa0))
+			g_string_append_printf (out, "\\u%04x", u);  /* separators, C1 controls */
+		else
+			g_string_append_len (out, p, next - p);
+		p = next;
+	}
+	g_string_append_c (out, '"');
+}
+
+void
+bdb_json_begin_object (BdbJson *j)
+{
+	comma (j);
+	g_string_append_c (j->out, '{');
+	j->need_comma = FALSE;
+}
+
+void
+bdb_json_end_object (BdbJson *j)
+{
+	g_string_append_c (j->out, '}');
+	j->need_comma = TRUE;
+}
+
+void
+bdb_json_begin_array (BdbJson *j)
+{
+	comma (j);
+	g_string_append_c (j->out, '[');
+	j->need_comma = FALSE;
+}
+
+void
+bdb_json_end_array (BdbJson *j)
+{
+	g_string_append_c (j->out, ']');
+	j->need_comma = TRUE;
+}
+
+void
+bdb_json_member (BdbJson *j, const char *name)
+{
+	comma (j);
+	append_escaped (j->out, name, -1);
+	g_string_append_c (j->out, ':');
+	j->need_comma = FALSE;
+}
+
+void
+bdb_json_string (BdbJson *j, const char *s)
+{
+	if (!s) {
+		bdb_json_null (j);
+		return;
+	}
+	comma (j);
+	append_escaped (j->out, s, -1);
+	j->need_comma = TRUE;
+}
+
+void
+bdb_json_int (BdbJson *j, gint64 v)
+{
+	comma (j);
+	g_string_append_printf (j->out, "%" G_GINT64_FORMAT, v);
+	j->need_comma = TRUE;
+}
+
+void
+bdb_json_double (BdbJson *j, double v)
+{
+	comma (j);
+	if (!isfinite (v)) {
+		g_string_append (j->out, "null");  /* JSON has no NaN nor infinity */
+	} else {
+		char buf[G_ASCII_DTOSTR_BUF_SIZE];
+		g_string_append (j->out, g_ascii_dtostr (buf, sizeof buf, v));
+	}
+	j->need_comma = TRUE;
+}
+
+void
+bdb_json_bool (BdbJson *j, gboolean v)
+{
+	comma (j);
+	g_string_append (j->out, v ? "true" : "false");
+	j->need_comma = TRUE;
+}
+
+void
+bdb_json_null (BdbJson *j)
+{
+	comma (j);
+	g_string_append (j->out, "null");
+	j->need_comma = TRUE;
+}
+
+void
+bdb_json_print (BdbJson *j, FILE *out)
+{
+	g_string_append_c (j->out, '\n');
+	fwrite (j->out->str, 1, j->out->len, out);
+	g_string_truncate (j->out, 0);
+	j->need_comma = FALSE;
+}
+
+char *
+bdb_json_quote (const char *s)
+{
+	GString *out = g_string_new (NULL);
+	append_escaped (out, s ? s : "", -1);
+	return g_string_free (out, FALSE);
+}
+
+void
+bdb_json_member_string (BdbJson *j, const char *name, const char *value)
+{
+	bdb_json_member (j, name);
+	bdb_json_string (j, value);
+}
+
+void
+bdb_json_member_int (BdbJson *j, const char *name, gint64 value)
+{
+	bdb_json_member (j, name);
+	bdb_json_int (j, value);
+}
+
+void
+bdb_json_member_bool (BdbJson *j, const char *name, gboolean value)
+{
+	bdb_json_member (j, name);
+	bdb_json_bool (j, value);
+}
+
+void
+bdb_json_member_double (BdbJson *j, const char *name, double value)
+{
+	bdb_json_member (j, name);
+	bdb_json_double (j, value);
+}
