@@ -85,34 +85,43 @@ append_escaped (GString *out, const char *s, gssize len)
 	g_string_append_c (out, '"');
 }
 
+static void
+open_bracket (BdbJson *j, char c)
+{
+	comma (j);
+	g_string_append_c (j->out, c);
+	j->need_comma = FALSE;
+}
+
+static void
+close_bracket (BdbJson *j, char c)
+{
+	g_string_append_c (j->out, c);
+	j->need_comma = TRUE;
+}
+
 void
 bdb_json_begin_object (BdbJson *j)
 {
-	comma (j);
-	g_string_append_c (j->out, '{');
-	j->need_comma = FALSE;
+	open_bracket (j, '{');
 }
 
 void
 bdb_json_end_object (BdbJson *j)
 {
-	g_string_append_c (j->out, '}');
-	j->need_comma = TRUE;
+	close_bracket (j, '}');
 }
 
 void
 bdb_json_begin_array (BdbJson *j)
 {
-	comma (j);
-	g_string_append_c (j->out, '[');
-	j->need_comma = FALSE;
+	open_bracket (j, '[');
 }
 
 void
 bdb_json_end_array (BdbJson *j)
 {
-	g_string_append_c (j->out, ']');
-	j->need_comma = TRUE;
+	close_bracket (j, ']');
 }
 
 void
