@@ -1,75 +1,16 @@
 /* Classification: from a record to a verdict.
  *
  * The rules (rules.c, rules.txt) pick the reason.  What a reason means
- * for the store is fixed here, in one table keyed by reason: its usual
- * disposition and scope.  Two facts of the record then adjust it: the
+ * for the store is fixed in one table keyed by reason (reason.c): its
+ * usual disposition and scope.  Two facts of the record then adjust it: the
  * Action (a delayed message is not a bounce; a delivered one is good
  * news) and the class of the failure (only a permanent failure kills an
  * address: "452 4.1.1" is a retry, not a dead mailbox).
  */
 #include <string.h>
 #include "report-private.h"
+#include "reason-private.h"
 #include "rules-private.h"
-
-typedef struct {
-	const char *name;
-	BdbDisposition disposition;  /* for a permanent failure */
-	BdbScope scope;
-	gboolean dead;               /* the address itself is dead when permanent */
-} ReasonInfo;
-
-static const ReasonInfo reasons[BDB_REASON_COUNT] = {
-	[BDB_REASON_UNDEFINED]       = { "undefined", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
-	[BDB_REASON_USERUNKNOWN]     = { "userunknown", BDB_DISPOSITION_SUPPRESS, BDB_SCOPE_RECIPIENT, TRUE },
-	[BDB_REASON_HOSTUNKNOWN]     = { "hostunknown", BDB_DISPOSITION_SUPPRESS, BDB_SCOPE_DOMAIN, TRUE },
-	[BDB_REASON_HASMOVED]        = { "hasmoved", BDB_DISPOSITION_SUPPRESS, BDB_SCOPE_RECIPIENT, TRUE },
-	[BDB_REASON_MAILBOXFULL]     = { "mailboxfull", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
-	[BDB_REASON_SUSPEND]         = { "suspend", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
-	[BDB_REASON_EXCEEDLIMIT]     = { "exceedlimit", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_MESGTOOBIG]      = { "mesgtoobig", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_FILTERED]        = { "filtered", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
-	[BDB_REASON_REJECTED]        = { "rejected", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_BLOCKED]         = { "blocked", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_SPAMDETECTED]    = { "spamdetected", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_VIRUSDETECTED]   = { "virusdetected", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_POLICYVIOLATION] = { "policyviolation", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_AUTHFAILURE]     = { "authfailure", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_BADREPUTATION]   = { "badreputation", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_REQUIREPTR]      = { "requireptr", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_NOTCOMPLIANTRFC] = { "notcompliantrfc", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_SECURITYERROR]   = { "securityerror", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_NORELAYING]      = { "norelaying", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_NOTACCEPT]       = { "notaccept", BDB_DISPOSITION_SUPPRESS, BDB_SCOPE_DOMAIN, TRUE },
-	[BDB_REASON_NETWORKERROR]    = { "networkerror", BDB_DISPOSITION_SOFT, BDB_SCOPE_DOMAIN, FALSE },
-	[BDB_REASON_SYSTEMERROR]     = { "systemerror", BDB_DISPOSITION_SOFT, BDB_SCOPE_DOMAIN, FALSE },
-	[BDB_REASON_SYSTEMFULL]      = { "systemfull", BDB_DISPOSITION_SOFT, BDB_SCOPE_DOMAIN, FALSE },
-	[BDB_REASON_TOOMANYCONN]     = { "toomanyconn", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_SPEEDING]        = { "speeding", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_EXPIRED]         = { "expired", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
-	[BDB_REASON_MAILERERROR]     = { "mailererror", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
-	[BDB_REASON_CONTENTERROR]    = { "contenterror", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_SYNTAXERROR]     = { "syntaxerror", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER, FALSE },
-	[BDB_REASON_ONHOLD]          = { "onhold", BDB_DISPOSITION_SOFT, BDB_SCOPE_RECIPIENT, FALSE },
-	[BDB_REASON_DELIVERED]       = { "delivered", BDB_DISPOSITION_SUCCESS, BDB_SCOPE_RECIPIENT, FALSE },
-	[BDB_REASON_FEEDBACK]        = { "feedback", BDB_DISPOSITION_COMPLAINT, BDB_SCOPE_RECIPIENT, FALSE },
-	[BDB_REASON_VACATION]        = { "vacation", BDB_DISPOSITION_IGNORE, BDB_SCOPE_RECIPIENT, FALSE },
-};
-
-static const char *const disposition_names[BDB_DISPOSITION_COUNT] = {
-	[BDB_DISPOSITION_SUPPRESS] = "suppress",
-	[BDB_DISPOSITION_SOFT] = "soft",
-	[BDB_DISPOSITION_SENDER] = "sender",
-	[BDB_DISPOSITION_COMPLAINT] = "complaint",
-	[BDB_DISPOSITION_SUCCESS] = "success",
-	[BDB_DISPOSITION_DELAY] = "delay",
-	[BDB_DISPOSITION_IGNORE] = "ignore",
-};
-
-static const char *const scope_names[BDB_SCOPE_COUNT] = {
-	[BDB_SCOPE_RECIPIENT] = "recipient",
-	[BDB_SCOPE_DOMAIN] = "domain",
-	[BDB_SCOPE_SENDER] = "sender",
-};
 
 /* RFC 5965 feedback types that are not a complaint by the recipient. */
 static const struct {
@@ -81,60 +22,6 @@ static const struct {
 	{ "auth-failure", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER },
 	{ "virus", BDB_DISPOSITION_SENDER, BDB_SCOPE_SENDER },
 };
-
-const char *
-bdb_reason_name (BdbReason reason)
-{
-	return (guint) reason < BDB_REASON_COUNT ? reasons[reason].name : "undefined";
-}
-
-const char *
-bdb_disposition_name (BdbDisposition d)
-{
-	return (guint) d < BDB_DISPOSITION_COUNT ? disposition_names[d] : "soft";
-}
-
-const char *
-bdb_scope_name (BdbScope s)
-{
-	return (guint) s < BDB_SCOPE_COUNT ? scope_names[s] : "recipient";
-}
-
-gboolean
-bdb_reason_from_name (const char *name, BdbReason *reason)
-{
-	for (guint i = 0; i < BDB_REASON_COUNT; i++) {
-		if (g_ascii_strcasecmp (name, reasons[i].name) == 0) {
-			*reason = (BdbReason) i;
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
-gboolean
-bdb_disposition_from_name (const char *name, BdbDisposition *d)
-{
-	for (guint i = 0; i < BDB_DISPOSITION_COUNT; i++) {
-		if (g_ascii_strcasecmp (name, disposition_names[i]) == 0) {
-			*d = (BdbDisposition) i;
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
-gboolean
-bdb_scope_from_name (const char *name, BdbScope *s)
-{
-	for (guint i = 0; i < BDB_SCOPE_COUNT; i++) {
-		if (g_ascii_strcasecmp (name, scope_names[i]) == 0) {
-			*s = (BdbScope) i;
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
 
 static void
 parse_status (const char *s, int out[3])
@@ -191,7 +78,7 @@ decide (const BdbRules *rules, BdbRuleInput *inp, BdbVerdict *verdict)
 
 	const BdbRule *rule = bdb_rules_match (rules, &in);
 	BdbReason reason = rule ? bdb_rule_reason (rule) : BDB_REASON_UNDEFINED;
-	const ReasonInfo *info = &reasons[reason];
+	const BdbReasonInfo *info = bdb_reason_info (reason);
 
 	verdict->reason = reason;
 	verdict->rule = rule;
