@@ -2,6 +2,7 @@
  * vocabulary and the rules language. */
 #include <string.h>
 #include "testutil.h"
+#include "rules-private.h"
 
 static BdbRules *rules;
 
@@ -149,6 +150,34 @@ test_rules_language_errors (void **state)
 	expect_rules_error ("x1 blocked text~\"\xc3\"\n", "user.rules:1: not valid UTF-8");
 }
 
+/* The prefilter of regular expressions: a run every match contains, or
+ * nothing when none is certain. */
+static void
+test_regex_needs (void **state)
+{
+	static const struct {
+		const char *pattern, *needs;
+	} cases[] = {
+		{ "mailbox .{0,60}does not exist", "does not exist" },
+		{ "\\bspf\\b.{0,40}\\b(fail|softfail)", "spf" },
+		{ "unknown address(?!\\s+error)", "unknown address" },
+		{ "\\bnon-?existent (user|recipient|address)", "existent " },
+		{ "<[^>]*> (not found|does not exist)", NULL },
+		{ "\\[bl2[0-9]\\]", "bl2" },
+		{ "#bl[0-9]{3,}", "#bl" },
+		{ "Reputation", "reputation" },
+		{ "spam|virus", NULL },
+		{ "\\S", NULL },
+		{ "colou?r blind", "r blind" },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree char *got = bdb_rules_regex_needs (cases[i].pattern);
+		if (g_strcmp0 (got, cases[i].needs) != 0)
+			fail_msg ("/%s/: needs '%s', want '%s'", cases[i].pattern, got ? got : "(nothing)",
+			          cases[i].needs ? cases[i].needs : "(nothing)");
+	}
+}
+
 static void
 test_user_rules_override (void **state)
 {
@@ -213,6 +242,7 @@ main (void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test (test_vocabulary),
 		cmocka_unit_test (test_rules_language_errors),
+		cmocka_unit_test (test_regex_needs),
 		cmocka_unit_test (test_user_rules_override),
 		cmocka_unit_test (test_verdict_evidence),
 		cmocka_unit_test (test_case_table),

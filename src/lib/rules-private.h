@@ -22,5 +22,7 @@ typedef struct {
 const BdbRule *bdb_rules_match (const BdbRules *rules, const BdbRuleInput *in);
 BdbReason bdb_rule_reason (const BdbRule *rule);
 BdbField bdb_rule_evidence (const BdbRule *rule);
+/* What every match of a regular expression contains (rules.c); for tests. */
+char *bdb_rules_regex_needs (const char *pattern);
 
 #endif

@@ -46,6 +46,9 @@ typedef struct {
 	StatusPattern *status; /* C_STATUS patterns */
 	guint n_status;
 	GRegex **regexes;     /* C_TEXT/C_MTA regular expressions, NULL-terminated */
+	guint *literal_ids;   /* C_TEXT/C_MTA: its literals in the LiteralIndex */
+	guint n_literal_ids;
+	char **regex_needs;   /* per regex: text it cannot match without, or NULL */
 } Cond;
 
 struct _BdbRule {
@@ -65,9 +68,25 @@ typedef struct {
 	GPtrArray *regexes;   /* GRegex * */
 } Define;
 
+/* Every literal of every text condition, found in one pass over a text:
+ * a diagnostic is read once however many phrases the rules list (615
+ * built in).  Literals of three bytes or more are filed by a hash of
+ * their first three bytes; each position of the text looks in one
+ * bucket.  Shorter ones are searched for one by one. */
+#define LITERAL_BUCKETS 4096u
+
+typedef struct {
+	GPtrArray *literals;    /* const char *, borrowed from the conditions; index = id */
+	GArray *lengths;        /* gsize per id */
+	guint32 *bucket_start;  /* LITERAL_BUCKETS + 1 offsets into bucket_ids */
+	guint32 *bucket_ids;
+	GArray *short_ids;      /* guint: ids of literals under three bytes */
+} LiteralIndex;
+
 struct _BdbRules {
 	GPtrArray *rules;     /* BdbRule *, in evaluation order */
 	GHashTable *defines;  /* name -> Define * */
+	LiteralIndex index;
 };
 
 static void
@@ -83,6 +102,12 @@ cond_clear (Cond *c)
 {
 	g_strfreev (c->values);
 	g_free (c->status);
+	g_free (c->literal_ids);
+	if (c->regex_needs) {
+		for (guint i = 0; c->regexes && c->regexes[i]; i++)
+			g_free (c->regex_needs[i]);
+		g_free (c->regex_needs);
+	}
 	if (c->regexes) {
 		for (GRegex **r = c->regexes; *r; r++)
 			g_regex_unref (*r);
@@ -102,6 +127,162 @@ rule_free (BdbRule *rule)
 	g_free (rule->origin);
 	g_free (rule->text);
 	g_free (rule);
+}
+
+/* ---- the literal index ------------------------------------------------ */
+
+static guint
+literal_bucket (const char *p)
+{
+	return ((guint) (guchar) p[0] * 961u + (guint) (guchar) p[1] * 31u + (guchar) p[2]) % LITERAL_BUCKETS;
+}
+
+static void
+literal_index_clear (LiteralIndex *ix)
+{
+	if (ix->literals)
+		g_ptr_array_unref (ix->literals);
+	if (ix->lengths)
+		g_array_unref (ix->lengths);
+	if (ix->short_ids)
+		g_array_unref (ix->short_ids);
+	g_free (ix->bucket_start);
+	g_free (ix->bucket_ids);
+	memset (ix, 0, sizeof *ix);
+}
+
+/* The longest run of plain ASCII characters that every match of @pattern
+ * contains (lowercased), when one of three bytes or more is easy to see;
+ * else NULL.  Lets a regular expression be skipped, cheaply, on texts that
+ * lack the run: most of the rules' expressions start with a word. */
+char *
+bdb_rules_regex_needs (const char *pattern)
+{
+	GString *best = g_string_new (NULL), *run = g_string_new (NULL);
+	int depth = 0;
+	for (const char *p = pattern; *p; p++) {
+		char c = *p;
+		gboolean plain = g_ascii_isalnum (c) || c == ' ' || c == '-' || c == '<' || c == '>' ||
+		                 c == ':' || c == '@' || c == '#' || c == '=' || c == ',' || c == '\'';
+		if (c == '|' && depth == 0) {
+			/* Alternatives at the top: nothing is required. */
+			g_string_truncate (best, 0);
+			g_string_truncate (run, 0);
+			break;
+		}
+		if (c == '(')
+			depth++;
+		else if (c == ')')
+			depth--;
+		if (plain && depth == 0) {
+			/* A quantifier after it makes the character optional. */
+			if (p[1] == '?' || p[1] == '*' || (p[1] == '{' && p[2] == '0')) {
+				if (run->len > best->len)
+					g_string_assign (best, run->str);
+				g_string_truncate (run, 0);
+				continue;
+			}
+			g_string_append_c (run, g_ascii_tolower (c));
+			continue;
+		}
+		if (run->len > best->len)
+			g_string_assign (best, run->str);
+		g_string_truncate (run, 0);
+		if (c == '\\' && p[1])
+			p++;  /* an escape (\b, \s, \[): no plain character */
+		else if (c == '[' || c == '{')
+			while (p[1] && p[1] != (c == '[' ? ']' : '}'))
+				p++;  /* a class or a repeat count */
+	}
+	if (run->len > best->len)
+		g_string_assign (best, run->str);
+	g_string_free (run, TRUE);
+	if (best->len < 3) {
+		g_string_free (best, TRUE);
+		return NULL;
+	}
+	return g_string_free (best, FALSE);
+}
+
+/* (Re)build the index from every text condition of @rules, and give each
+ * condition the ids of its literals. */
+static void
+literal_index_build (BdbRules *rules)
+{
+	LiteralIndex *ix = &rules->index;
+	literal_index_clear (ix);
+	ix->literals = g_ptr_array_new ();
+	ix->lengths = g_array_new (FALSE, FALSE, sizeof (gsize));
+	ix->short_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+	g_autoptr (GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);  /* -> id + 1 */
+	for (guint r = 0; r < rules->rules->len; r++) {
+		BdbRule *rule = rules->rules->pdata[r];
+		for (guint k = 0; k < rule->n_conds; k++) {
+			Cond *c = &rule->conds[k];
+			if (c->type != C_TEXT && c->type != C_MTA)
+				continue;
+			if (c->regexes && !c->regex_needs) {
+				guint nr = g_strv_length ((char **) c->regexes);
+				c->regex_needs = g_new0 (char *, nr + 1);
+				for (guint i = 0; i < nr; i++)
+					c->regex_needs[i] = bdb_rules_regex_needs (g_regex_get_pattern (c->regexes[i]));
+			}
+			if (!c->values)
+				continue;
+			g_free (c->literal_ids);
+			c->n_literal_ids = g_strv_length (c->values);
+			c->literal_ids = g_new (guint, c->n_literal_ids);
+			for (guint v = 0; v < c->n_literal_ids; v++) {
+				const char *lit = c->values[v];
+				guint id = GPOINTER_TO_UINT (g_hash_table_lookup (ids, lit));
+				if (!id) {
+					gsize len = strlen (lit);
+					g_ptr_array_add (ix->literals, (gpointer) lit);
+					g_array_append_val (ix->lengths, len);
+					id = ix->literals->len;
+					g_hash_table_insert (ids, (gpointer) lit, GUINT_TO_POINTER (id));
+					if (len < 3) {
+						guint sid = id - 1;
+						g_array_append_val (ix->short_ids, sid);
+					}
+				}
+				c->literal_ids[v] = id - 1;
+			}
+		}
+	}
+	/* Counting sort of the long literals into their buckets. */
+	ix->bucket_start = g_new0 (guint32, LITERAL_BUCKETS + 1);
+	ix->bucket_ids = g_new (guint32, MAX (ix->literals->len, 1));
+	for (guint id = 0; id < ix->literals->len; id++)
+		if (g_array_index (ix->lengths, gsize, id) >= 3)
+			ix->bucket_start[literal_bucket (ix->literals->pdata[id]) + 1]++;
+	for (guint b = 0; b < LITERAL_BUCKETS; b++)
+		ix->bucket_start[b + 1] += ix->bucket_start[b];
+	g_autofree guint32 *fill = g_memdup2 (ix->bucket_start, LITERAL_BUCKETS * sizeof (guint32));
+	for (guint id = 0; id < ix->literals->len; id++)
+		if (g_array_index (ix->lengths, gsize, id) >= 3)
+			ix->bucket_ids[fill[literal_bucket (ix->literals->pdata[id])]++] = id;
+}
+
+/* Mark in @hit (one byte per literal id) the literals @text contains. */
+static void
+literal_index_find (const LiteralIndex *ix, const char *text, guint8 *hit)
+{
+	gsize n = strlen (text);
+	memset (hit, 0, ix->literals->len);
+	for (guint k = 0; k < ix->short_ids->len; k++) {
+		guint id = g_array_index (ix->short_ids, guint, k);
+		hit[id] = strstr (text, ix->literals->pdata[id]) != NULL;
+	}
+	for (gsize i = 0; i + 3 <= n; i++) {
+		guint b = literal_bucket (text + i);
+		for (guint32 k = ix->bucket_start[b]; k < ix->bucket_start[b + 1]; k++) {
+			guint32 id = ix->bucket_ids[k];
+			gsize len = g_array_index (ix->lengths, gsize, id);
+			if (!hit[id] && len <= n - i && memcmp (text + i, ix->literals->pdata[id], len) == 0)
+				hit[id] = 1;
+		}
+	}
 }
 
 /* ---- reading the language ---------------------------------------------- */
@@ -519,6 +700,7 @@ bdb_rules_add_text (BdbRules *rules, const char *origin, const char *text, gssiz
 	for (guint i = 0; i < added->len; i++)
 		g_ptr_array_insert (rules->rules, (gint) i, added->pdata[i]);
 	g_ptr_array_set_free_func (added, NULL);
+	literal_index_build (rules);
 	return TRUE;
 }
 
@@ -560,6 +742,7 @@ bdb_rules_free (BdbRules *rules)
 		return;
 	g_ptr_array_unref (rules->rules);
 	g_hash_table_unref (rules->defines);
+	literal_index_clear (&rules->index);
 	g_free (rules);
 }
 
@@ -604,22 +787,35 @@ word_in (char *const *values, const char *w)
 	return FALSE;
 }
 
+/* What the literal index found in one field, computed when first asked. */
+typedef struct {
+	const char *text;
+	guint8 *hit;     /* NULL until computed */
+	guint8 *storage;
+} FieldHits;
+
 static gboolean
-text_matches (const Cond *c, const char *text)
+text_matches (const BdbRules *rules, const Cond *c, FieldHits *fh)
 {
-	if (c->values)
-		for (char *const *v = c->values; *v; v++)
-			if (strstr (text, *v))
+	if (c->n_literal_ids) {
+		if (!fh->hit) {
+			literal_index_find (&rules->index, fh->text, fh->storage);
+			fh->hit = fh->storage;
+		}
+		for (guint i = 0; i < c->n_literal_ids; i++)
+			if (fh->hit[c->literal_ids[i]])
 				return TRUE;
-	if (c->regexes)
-		for (GRegex *const *r = c->regexes; *r; r++)
-			if (g_regex_match (*r, text, 0, NULL))
-				return TRUE;
+	}
+	for (guint i = 0; c->regexes && c->regexes[i]; i++) {
+		const char *need = c->regex_needs ? c->regex_needs[i] : NULL;
+		if ((!need || strstr (fh->text, need)) && g_regex_match (c->regexes[i], fh->text, 0, NULL))
+			return TRUE;
+	}
 	return FALSE;
 }
 
 static gboolean
-cond_holds (const Cond *c, const BdbRuleInput *in)
+cond_holds (const BdbRules *rules, const Cond *c, const BdbRuleInput *in, FieldHits *text, FieldHits *mta)
 {
 	static const char *const kinds[] = {
 		[BDB_KIND_NONE] = "none", [BDB_KIND_DSN] = "dsn",
@@ -655,9 +851,9 @@ cond_holds (const Cond *c, const BdbRuleInput *in)
 	case C_DTYPE:
 		return word_in (c->values, in->dtype);
 	case C_TEXT:
-		return *in->text && text_matches (c, in->text);
+		return *in->text && text_matches (rules, c, text);
 	case C_MTA:
-		return *in->mta && text_matches (c, in->mta);
+		return *in->mta && text_matches (rules, c, mta);
 	}
 	return FALSE;
 }
@@ -665,13 +861,21 @@ cond_holds (const Cond *c, const BdbRuleInput *in)
 const BdbRule *
 bdb_rules_match (const BdbRules *rules, const BdbRuleInput *in)
 {
-	for (guint i = 0; i < rules->rules->len; i++) {
+	guint n = rules->index.literals->len;
+	guint8 stack[2 * 1024];
+	guint8 *storage = 2 * n <= sizeof stack ? stack : g_malloc (2 * (gsize) n);
+	FieldHits text = { in->text, NULL, storage };
+	FieldHits mta = { in->mta, NULL, storage + n };
+	const BdbRule *found = NULL;
+	for (guint i = 0; i < rules->rules->len && !found; i++) {
 		const BdbRule *rule = rules->rules->pdata[i];
 		gboolean ok = TRUE;
 		for (guint k = 0; k < rule->n_conds && ok; k++)
-			ok = cond_holds (&rule->conds[k], in) != rule->conds[k].negate;
+			ok = cond_holds (rules, &rule->conds[k], in, &text, &mta) != rule->conds[k].negate;
 		if (ok)
-			return rule;
+			found = rule;
 	}
-	return NULL;
+	if (storage != stack)
+		g_free (storage);
+	return found;
 }
