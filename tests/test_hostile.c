@@ -348,6 +348,56 @@ test_header_bomb_nested (void **state)
 	}
 }
 
+/* GMime parses From, To, Cc, Bcc, Sender and Reply-To into address lists
+ * as it builds a message, in time that grows with the square of a hostile
+ * list ("x,x,x,...": 160 KB took 34 s).  Refused past max_address_bytes,
+ * wherever the fields are: the message's or an attached message's. */
+static void
+test_address_field_bomb (void **state)
+{
+	static const char *const units[] = { "x,", "\"x\",", "\"@\",", "(@)x,", "x:;" };
+	for (gsize k = 0; k < G_N_ELEMENTS (units); k++) {
+		GString *msg = g_string_new ("From: MAILER-DAEMON@mx.example.net\nTo: ");
+		for (int i = 0; i < 40000; i++) {
+			g_string_append (msg, units[k]);
+			if (i % 100 == 99)
+				g_string_append (msg, "\n ");
+		}
+		g_string_append (msg, "\nSubject: Undelivered Mail Returned to Sender\n\nhello\n");
+		expect_limit (msg, NULL, "max_address_bytes");
+		g_string_free (msg, TRUE);
+	}
+	/* Spread over the fields of attached messages. */
+	GString *msg = g_string_new (REPORT_START ONE_FAILED "\n");
+	for (int m = 0; m < 10; m++) {
+		g_string_append (msg, "--B\nContent-Type: message/rfc822\n\nCc: ");
+		for (int i = 0; i < 500; i++)
+			g_string_append (msg, "x,");
+		g_string_append (msg, "\nSubject: s\n\nbody\n");
+	}
+	g_string_append (msg, "--B--\n");
+	expect_limit (msg, NULL, "max_address_bytes");
+	g_string_free (msg, TRUE);
+	/* A quoted thread in a text part is no header, whatever its Cc says. */
+	msg = g_string_new (REPORT_START ONE_FAILED "\n--B\nContent-Type: text/plain\n\n");
+	for (int q = 0; q < 20; q++) {
+		g_string_append (msg, "-----Original Message-----\nFrom: Ann <ann@example.org>\nCc: ");
+		for (int i = 0; i < 30; i++)
+			g_string_append_printf (msg, "Colleague %d <colleague%d@example.org>, ", i, i);
+		g_string_append (msg, "x@example.org\nSubject: RE: plans\n\nSee below.\n\n");
+	}
+	g_string_append (msg, "--B--\n");
+	expect_records (msg, NULL, "bob@example.net failed 5.1.1 userunknown\n");
+	g_string_free (msg, TRUE);
+	/* A real list of 150 recipients is fine. */
+	msg = g_string_new (REPORT_START ONE_FAILED "\n--B\nContent-Type: text/rfc822-headers\n\nTo: ");
+	for (int i = 0; i < 150; i++)
+		g_string_append_printf (msg, "User %d <user%d@example.net>, ", i, i);
+	g_string_append (msg, "bob@example.net\nSubject: s\n\n--B--\n");
+	expect_records (msg, NULL, "bob@example.net failed 5.1.1 userunknown\n");
+	g_string_free (msg, TRUE);
+}
+
 /* ---- structure ---------------------------------------------------------- */
 
 static void
@@ -468,6 +518,21 @@ test_rules_continuation_after_blank (void **state)
 		g_error_free (error);
 }
 
+/* A regular expression that is not UTF-8 crashed PCRE2 while compiling
+ * (g_regex_new() hands it over unchecked).  Found by fuzz_lines. */
+static void
+test_rules_invalid_utf8 (void **state)
+{
+	g_autoptr (BdbRules) r = bdb_rules_new (NULL);
+	GError *error = NULL;
+	assert_false (bdb_rules_add_text (r, "test", "r1 blocked text~/a\xff/\n", -1, &error));
+	assert_int_equal (error->code, BDB_ERROR_INVALID);
+	g_clear_error (&error);
+	assert_false (bdb_rules_add_text (r, "test", "define x \"\xca\xff\"\n", -1, &error));
+	assert_int_equal (error->code, BDB_ERROR_INVALID);
+	g_clear_error (&error);
+}
+
 /* "a@example.com.." kept one dot ("a@example.com."), a key that never
  * matches and does not read back the same.  Found by fuzz_lines. */
 static void
@@ -481,6 +546,18 @@ test_address_trailing_dots (void **state)
 	a = bdb_address_normalize ("A@Example.COM.", BDB_ADDRESS_STRICT, &error);
 	assert_string_equal (a, "a@example.com");
 	g_free (a);
+	/* IDNA turns U+3002 (ideographic full stop) into '.': the same root
+	 * dot, found only after the conversion (fuzz_text). */
+	a = bdb_address_normalize ("bob@e\xe5\x88\xb0\xe3\x80\x82", BDB_ADDRESS_STRICT, &error);
+	assert_non_null (a);
+	assert_false (g_str_has_suffix (a, "."));
+	char *again = bdb_address_normalize (a, BDB_ADDRESS_STRICT, NULL);
+	assert_string_equal (again, a);
+	g_free (again);
+	g_free (a);
+	a = bdb_address_normalize ("bob@e\xe5\x88\xb0\xe3\x80\x82\xe3\x80\x82", BDB_ADDRESS_STRICT, &error);
+	assert_null (a);
+	g_clear_error (&error);
 }
 
 /* ---- a file reads as the same bytes in memory ---------------------------- */
@@ -561,11 +638,13 @@ main (void)
 		cmocka_unit_test (test_header_bomb_line),
 		cmocka_unit_test (test_line_length_configurable),
 		cmocka_unit_test (test_header_bomb_nested),
+		cmocka_unit_test (test_address_field_bomb),
 		cmocka_unit_test (test_multipart_bomb),
 		cmocka_unit_test (test_deep_nesting),
 		cmocka_unit_test (test_message_recursion),
 		cmocka_unit_test (test_classify_invalid_utf8),
 		cmocka_unit_test (test_rules_continuation_after_blank),
+		cmocka_unit_test (test_rules_invalid_utf8),
 		cmocka_unit_test (test_address_trailing_dots),
 		cmocka_unit_test (test_file_equals_memory),
 	};

@@ -101,6 +101,7 @@ bdb_cli_parse_options_from_config (BdbCli *cli, BdbParseOptions *opts)
 	opts->max_line_length = get_size (kf, "limits", "max_line_length", opts->max_line_length);
 	opts->max_headers = get_count (kf, "limits", "max_headers", opts->max_headers);
 	opts->max_parts = get_count (kf, "limits", "max_parts", opts->max_parts);
+	opts->max_address_bytes = get_size (kf, "limits", "max_address_bytes", opts->max_address_bytes);
 	char **keep = g_key_file_get_string_list (kf, "parse", "keep_headers", NULL, NULL);
 	opts->keep_headers = (const char *const *) keep;
 	return keep;

@@ -224,6 +224,18 @@ finish (const char *s, BdbAddressFlags flags, GError **error)
 		g_free (domain);
 		domain = g_strdup (ace);
 		idn2_free (ace);
+		/* IDNA maps the ideographic and fullwidth full stops to '.': a
+		 * root dot may appear only now ("b\u3002" is "b."), and the
+		 * ASCII form must pass what an ASCII domain passes (found by
+		 * tests/fuzz: the result did not normalise to itself). */
+		n = strlen (domain);
+		if (n > 0 && domain[n - 1] == '.')
+			domain[n - 1] = '\0';
+		if (!domain_ok (domain)) {
+			g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID,
+			             "'%s' has an invalid domain", s);
+			return NULL;
+		}
 	}
 	if (!(flags & BDB_ADDRESS_KEEP_LOCAL_CASE)) {
 		char *lower = g_utf8_strdown (local, -1);

@@ -39,7 +39,8 @@ bdb_field_list_parse (const char *text, gsize len, BdbFieldsFlags flags)
 	GString *name = g_string_new (NULL);
 	GString *value = g_string_new (NULL);
 	gboolean open = FALSE, last_blank = TRUE, seen_any = FALSE;
-	const char *p = text, *end = text + len;
+	/* (An empty GByteArray's data is NULL: no arithmetic on it.) */
+	const char *p = text ? text : "", *end = text ? text + len : p;
 
 	while (p < end) {
 		const char *eol = p;

@@ -9,8 +9,8 @@
  *     bdb_address_normalize() with BDB_ADDRESS_STRICT, as filter, check
  *     and import do; the next cells (action, status, reply code,
  *     diagnostic) through bdb_classify_fields(), as import does for an
- *     ESP's suppression list, with the built-in rules and with the rules
- *     just read.
+ *     ESP's suppression list, with the rules just read when the input
+ *     was accepted as rules, else with the built-in ones.
  *
  * Seeds: src/lib/rules.txt, tests/classify_cases.tsv and small CSVs
  * (tests/fuzz/smoke); dictionary: tests/fuzz/lines.dict.
