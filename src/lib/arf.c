@@ -28,10 +28,7 @@ static const struct {
 static const char *
 jmrp_recipient (const BdbMessageView *view)
 {
-	if (!view->original || !GMIME_IS_MESSAGE_PART (view->original))
-		return NULL;
-	GMimeMessage *m = g_mime_message_part_get_message (GMIME_MESSAGE_PART (view->original));
-	return m ? g_mime_object_get_header (GMIME_OBJECT (m), "X-HmXmrOriginalRecipient") : NULL;
+	return bdb_view_original_header (view, "X-HmXmrOriginalRecipient");
 }
 
 gboolean

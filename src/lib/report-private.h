@@ -6,6 +6,7 @@
 
 #include <gmime/gmime.h>
 #include <bouncedb/report.h>
+#include "fields.h"
 
 struct _BdbRecord {
 	const char *v[BDB_FIELD_COUNT];  /* interned in the report; NULL = absent */
@@ -35,6 +36,7 @@ typedef struct {
 	GMimeObject *status_part;      /* message/delivery-status or equivalent */
 	GMimeObject *feedback_part;    /* message/feedback-report */
 	GMimeObject *original;         /* message/rfc822, text/rfc822-headers, ... */
+	BdbFieldList *original_headers;  /* its header block, owned; or NULL */
 	gboolean multipart_report;     /* top level is multipart/report */
 	const char *report_type;       /* its report-type parameter as written, or NULL */
 	GString *text;                 /* human-readable text parts, UTF-8, bounded */
@@ -50,6 +52,10 @@ typedef struct {
 } BdbMessageView;
 
 BdbReport *bdb_report_new (void);
+
+/* A header of the returned original as written (unfolded, not decoded),
+ * or NULL.  Borrowed from @view. */
+const char *bdb_view_original_header (const BdbMessageView *view, const char *name);
 
 /* Intern @len bytes of @s (-1: NUL-terminated) in @report: whitespace is
  * trimmed and collapsed, invalid UTF-8 and NULs replaced.  Returns NULL for
