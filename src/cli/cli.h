@@ -38,12 +38,12 @@ gboolean bdb_cli_parse_options (BdbCli *cli, const char *params, const char *sum
 /* A copy of @s fit for a terminal or a text table: control characters,
  * ESC and invalid UTF-8 are shown as \xHH escapes, never passed through. */
 char *bdb_cli_safe (const char *s);
-/* The members of one record's JSON object (and its verdict's); the caller
- * begins and ends the object.  @file may be NULL. */
+/* record-json.c: the members of one record's JSON object (and its
+ * verdict's); the caller begins and ends the object.  @file may be NULL. */
 void bdb_cli_record_members (BdbJson *b, const BdbRecord *record, const BdbVerdict *verdict,
                              const char *file);
 
-/* ---- config.c ---- */
+/* ---- config.c; config-mail.c for rules, limits and policy ---- */
 
 /* Load the configuration: --config FILE, else $BOUNCEDB_CONFIG, else
  * $XDG_CONFIG_HOME/bouncedb/bouncedb.conf, else /etc/bouncedb.conf.  A
@@ -54,6 +54,10 @@ BdbRules *bdb_cli_rules (BdbCli *cli, GError **error);
 /* Parse limits from [limits] and [parse] keep_headers into @opts; the
  * returned strv (free with g_strfreev) backs opts->keep_headers. */
 char **bdb_cli_parse_options_from_config (BdbCli *cli, BdbParseOptions *opts);
+
+/* A size ("64k", "2m") or a count, and a plain number, from the config. */
+guint64 bdb_cli_config_size (GKeyFile *kf, const char *group, const char *key, guint64 fallback);
+guint bdb_cli_config_uint (GKeyFile *kf, const char *group, const char *key, guint fallback);
 
 /* The database directory: --db, else $BOUNCEDB_DB, else [database] path,
  * else /var/lib/bouncedb for root and $XDG_DATA_HOME/bouncedb otherwise. */

@@ -40,29 +40,8 @@ bdb_cli_load_config (BdbCli *cli, const char *path, GError **error)
 	return TRUE;
 }
 
-BdbRules *
-bdb_cli_rules (BdbCli *cli, GError **error)
-{
-	BdbRules *rules = bdb_rules_new (error);
-	if (!rules)
-		return NULL;
-	g_autofree char *file = g_key_file_get_string (cli->config, "classify", "rules_file", NULL);
-	GError *e = NULL;
-	if (file && *file && !bdb_rules_add_file (rules, file, &e)) {
-		/* A rules file is configuration: a mistake in it is EX_CONFIG. */
-		if (e->domain == BDB_ERROR && e->code == BDB_ERROR_INVALID)
-			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s", e->message);
-		else
-			g_propagate_error (error, g_steal_pointer (&e));
-		g_clear_error (&e);
-		bdb_rules_free (rules);
-		return NULL;
-	}
-	return rules;
-}
-
-static guint64
-get_size (GKeyFile *kf, const char *group, const char *key, guint64 fallback)
+guint64
+bdb_cli_config_size (GKeyFile *kf, const char *group, const char *key, guint64 fallback)
 {
 	g_autofree char *v = g_key_file_get_string (kf, group, key, NULL);
 	if (!v)
@@ -79,32 +58,6 @@ get_size (GKeyFile *kf, const char *group, const char *key, guint64 fallback)
 	/* Too large to say is as good as no limit: the largest there is. */
 	n = n > (G_MAXUINT64 >> shift) ? G_MAXUINT64 : n << shift;
 	return n ? n : fallback;
-}
-
-/* A count in [limits]: like a size, at most G_MAXUINT. */
-static guint
-get_count (GKeyFile *kf, const char *group, const char *key, guint fallback)
-{
-	return (guint) MIN (get_size (kf, group, key, fallback), (guint64) G_MAXUINT);
-}
-
-char **
-bdb_cli_parse_options_from_config (BdbCli *cli, BdbParseOptions *opts)
-{
-	bdb_parse_options_init (opts);
-	GKeyFile *kf = cli->config;
-	opts->max_message_size = get_size (kf, "limits", "max_message_size", opts->max_message_size);
-	opts->max_recipients = get_count (kf, "limits", "max_recipients", opts->max_recipients);
-	opts->max_depth = get_count (kf, "limits", "max_depth", opts->max_depth);
-	opts->max_header_size = get_size (kf, "limits", "max_header_size", opts->max_header_size);
-	opts->max_part_size = get_size (kf, "limits", "max_part_size", opts->max_part_size);
-	opts->max_line_length = get_size (kf, "limits", "max_line_length", opts->max_line_length);
-	opts->max_headers = get_count (kf, "limits", "max_headers", opts->max_headers);
-	opts->max_parts = get_count (kf, "limits", "max_parts", opts->max_parts);
-	opts->max_address_bytes = get_size (kf, "limits", "max_address_bytes", opts->max_address_bytes);
-	char **keep = g_key_file_get_string_list (kf, "parse", "keep_headers", NULL, NULL);
-	opts->keep_headers = (const char *const *) keep;
-	return keep;
 }
 
 char *
@@ -124,8 +77,8 @@ bdb_cli_db_dir (BdbCli *cli, const char *option)
 	return g_build_filename (g_get_user_data_dir (), "bouncedb", NULL);
 }
 
-static guint
-get_uint (GKeyFile *kf, const char *group, const char *key, guint fallback)
+guint
+bdb_cli_config_uint (GKeyFile *kf, const char *group, const char *key, guint fallback)
 {
 	g_autofree char *v = g_key_file_get_string (kf, group, key, NULL);
 	if (!v)
@@ -194,55 +147,6 @@ bdb_cli_signer (BdbCli *cli, const char *path, GError **error)
 	return cli->signer;
 }
 
-gboolean
-bdb_cli_policy (BdbCli *cli, BdbPolicy *policy, GError **error)
-{
-	GKeyFile *kf = cli->config;
-	bdb_policy_init (policy);
-	policy->soft_threshold = get_uint (kf, "policy", "soft_threshold", policy->soft_threshold);
-	policy->soft_window_days = get_uint (kf, "policy", "soft_window_days", policy->soft_window_days);
-	policy->soft_span_days = get_uint (kf, "policy", "soft_span_days", policy->soft_span_days);
-	policy->domain_threshold = get_uint (kf, "policy", "domain_threshold", policy->domain_threshold);
-	policy->events_per_address = get_uint (kf, "policy", "events_per_address", policy->events_per_address);
-	policy->keep_local_case = g_key_file_get_boolean (kf, "policy", "keep_local_case", NULL);
-	g_autofree char *inactive = g_key_file_get_string (kf, "policy", "inactive_expiry", NULL);
-	if (inactive && !bdb_cli_parse_duration (inactive, &policy->inactive_expiry)) {
-		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-		             "[policy] inactive_expiry: '%s' is not a duration (like 180d)", inactive);
-		return FALSE;
-	}
-	g_autofree char *domain = g_key_file_get_string (kf, "policy", "domain_expiry", NULL);
-	if (domain && !bdb_cli_parse_duration (domain, &policy->domain_expiry)) {
-		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-		             "[policy] domain_expiry: '%s' is not a duration (like 90d)", domain);
-		return FALSE;
-	}
-	if (g_key_file_get_boolean (kf, "verify", "enabled", NULL)) {
-		policy->verifier = bdb_cli_signer (cli, NULL, error);
-		if (!policy->verifier)
-			return FALSE;
-		policy->token_max_age_days = get_uint (kf, "verify", "max_age_days", policy->token_max_age_days);
-	}
-	/* [expiry] reason = duration, per classification reason. */
-	gsize n = 0;
-	g_auto (GStrv) keys = g_key_file_get_keys (kf, "expiry", &n, NULL);
-	for (gsize i = 0; i < n; i++) {
-		BdbReason r;
-		g_autofree char *v = g_key_file_get_string (kf, "expiry", keys[i], NULL);
-		if (!bdb_reason_from_name (keys[i], &r)) {
-			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-			             "[expiry] '%s' is not a reason", keys[i]);
-			return FALSE;
-		}
-		if (!bdb_cli_parse_duration (v, &policy->expiry[r])) {
-			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			             "[expiry] %s: '%s' is not a duration (like 90d, or never)", keys[i], v);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
 BdbStore *
 bdb_cli_open_store (BdbCli *cli, const char *dir, gboolean read_only, GError **error)
 {
@@ -250,9 +154,9 @@ bdb_cli_open_store (BdbCli *cli, const char *dir, gboolean read_only, GError **e
 	bdb_store_options_init (&opts);
 	opts.read_only = read_only;
 	GKeyFile *kf = cli->config;
-	opts.map_size = get_size (kf, "database", "map_size", opts.map_size);
-	opts.map_size_max = get_size (kf, "database", "map_size_max", opts.map_size_max);
-	opts.lock_timeout_ms = get_uint (kf, "database", "lock_timeout_ms", opts.lock_timeout_ms);
+	opts.map_size = bdb_cli_config_size (kf, "database", "map_size", opts.map_size);
+	opts.map_size_max = bdb_cli_config_size (kf, "database", "map_size_max", opts.map_size_max);
+	opts.lock_timeout_ms = bdb_cli_config_uint (kf, "database", "lock_timeout_ms", opts.lock_timeout_ms);
 	return bdb_store_open (dir, &opts, error);
 }
 

@@ -3,10 +3,26 @@
  * One static table of subcommands; help is generated from it, names are
  * matched exactly, and each subcommand parses its own options.  Global
  * options (--config, --version, --help) come before the subcommand name.
+ *
+ * This file makes two programs.  `bouncedb` (BDB_CLI_FRONT) runs the
+ * query commands itself and links only GLib, LMDB and libidn2: a list
+ * manager runs `bouncedb check` per address, and loading GMime with GIO
+ * and GPGME would be most of its time.  For the commands that read mail
+ * or apply policy it executes `bouncedb-full` (every command, linked with
+ * everything) with the same arguments.
  */
+#include <errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
+
+#ifdef BDB_CLI_FRONT
+#define FULL(func) NULL  /* run by bouncedb-full */
+#else
+#define FULL(func) func
+#endif
 
 typedef enum {
 	/* Called by an MTA: every failure before the command runs is a
@@ -22,22 +38,58 @@ typedef struct {
 } BdbCommand;
 
 static const BdbCommand commands[] = {
-	{ "parse", bdb_cmd_parse, "read bounce messages and print one record per recipient" , 0 },
-	{ "explain", bdb_cmd_explain, "show the evidence and the rule behind each recipient's verdict" , 0 },
-	{ "ingest", bdb_cmd_ingest, "store one bounce from standard input (MTA pipe delivery)", CMD_PIPE },
-	{ "sweep", bdb_cmd_sweep, "store every bounce of Maildirs and mboxes" , 0 },
+	{ "parse", FULL (bdb_cmd_parse), "read bounce messages and print one record per recipient" , 0 },
+	{ "explain", FULL (bdb_cmd_explain), "show the evidence and the rule behind each recipient's verdict" , 0 },
+	{ "ingest", FULL (bdb_cmd_ingest), "store one bounce from standard input (MTA pipe delivery)", CMD_PIPE },
+	{ "sweep", FULL (bdb_cmd_sweep), "store every bounce of Maildirs and mboxes" , 0 },
 	{ "check", bdb_cmd_check, "may these addresses be mailed? (exit 1 if one is suppressed)" , 0 },
 	{ "filter", bdb_cmd_filter, "keep only the mailable addresses of a list read from stdin" , 0 },
 	{ "show", bdb_cmd_show, "everything known about an address or domain" , 0 },
 	{ "list", bdb_cmd_list, "list suppressions (text, JSON Lines or CSV)" , 0 },
 	{ "stats", bdb_cmd_stats, "bounces by reason, domain, code; our own problems per domain" , 0 },
 	{ "export", bdb_cmd_export, "export the suppression list (CSV or JSON Lines)" , 0 },
-	{ "import", bdb_cmd_import, "merge a suppression list (ours or an ESP's export)" , 0 },
-	{ "add", bdb_cmd_add, "suppress addresses or domains by hand" , 0 },
-	{ "remove", bdb_cmd_remove, "lift suppressions; the removal is remembered" , 0 },
-	{ "prune", bdb_cmd_prune, "drop expired entries, stale counters, old history; --compact" , 0 },
+	{ "import", FULL (bdb_cmd_import), "merge a suppression list (ours or an ESP's export)" , 0 },
+	{ "add", FULL (bdb_cmd_add), "suppress addresses or domains by hand" , 0 },
+	{ "remove", FULL (bdb_cmd_remove), "lift suppressions; the removal is remembered" , 0 },
+	{ "prune", FULL (bdb_cmd_prune), "drop expired entries, stale counters, old history; --compact" , 0 },
 	{ "sign", bdb_cmd_sign, "the signed envelope sender to use for a recipient (forged-bounce protection)" , 0 },
 };
+
+#ifdef BDB_CLI_FRONT
+/* Where bouncedb-full is: beside this program (a build tree), in the
+ * libexec directory relative to it (an installation, wherever its prefix
+ * went), else where it was installed to.  g_free(). */
+static char *
+full_program (void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		g_autofree char *dir = g_path_get_dirname (self);
+		char *beside = g_build_filename (dir, "bouncedb-full", NULL);
+		if (access (beside, X_OK) == 0)
+			return beside;
+		g_free (beside);
+		char *relative = g_build_filename (dir, "..", BDB_LIBEXECDIR_RELATIVE, "bouncedb-full", NULL);
+		if (access (relative, X_OK) == 0)
+			return relative;
+		g_free (relative);
+	}
+	return g_build_filename (BDB_LIBEXECDIR, "bouncedb-full", NULL);
+}
+
+/* Run @cmd in bouncedb-full with all our arguments; returns only on
+ * failure. */
+static int
+run_full (const BdbCommand *cmd, char **argv)
+{
+	g_autofree char *path = full_program ();
+	execv (path, argv);
+	fprintf (stderr, "bouncedb: %s: cannot run %s: %s\n", cmd->name, path, g_strerror (errno));
+	return cmd->flags & CMD_PIPE ? EX_TEMPFAIL : EX_UNAVAILABLE;
+}
+#endif
 
 static void
 usage (FILE *out)
@@ -105,6 +157,10 @@ main (int argc, char **argv)
 		return EX_USAGE;
 	}
 	cli.command = cmd->name;
+#ifdef BDB_CLI_FRONT
+	if (!cmd->run)
+		return run_full (cmd, argv);
+#endif
 
 	GError *error = NULL;
 	if (!bdb_cli_load_config (&cli, config_path, &error)) {

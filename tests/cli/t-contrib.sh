@@ -40,6 +40,8 @@ trap cleanup EXIT
 chmod 755 "$TMP"
 mkdir -p "$TMP/bin"
 cp "$BOUNCEDB" "$TMP/bin/bouncedb.real"
+# The front runs the mail commands in bouncedb-full, found beside it.
+cp "$(dirname "$BOUNCEDB")/bouncedb-full" "$TMP/bin/bouncedb-full"
 if [ -f "$SRCDIR/tests/lsan.supp" ]; then
 	cp "$SRCDIR/tests/lsan.supp" "$TMP/bin/lsan.supp"
 fi
@@ -133,7 +135,7 @@ done <"$TMP/commands"
 # contrib/bouncedb.conf.example; every key of the example is read.
 M5=$SRCDIR/doc/bouncedb.conf.5
 EX=$C/bouncedb.conf.example
-sed -n -E 's/.*(g_key_file_get_[a-z_]+|get_size|get_uint|get_count) \([^,]+, "([a-z_]+)", "([a-z_]+)".*/\2 \3/p' \
+sed -n -E 's/.*(g_key_file_get_[a-z_]+|bdb_cli_config_size|bdb_cli_config_uint|get_count) \([^,]+, "([a-z_]+)", "([a-z_]+)".*/\2 \3/p' \
 	"$SRCDIR"/src/cli/*.c | sort -u >"$TMP/keys"
 expect_grep "database map_size" "$TMP/keys" "config keys found in src/cli"
 # the lines of section $2 of file $1 (man page: .SH "[s]"; ini: [s])
@@ -509,7 +511,8 @@ if have cmake && [ -n "${BUILDDIR:-}" ] && [ -f "$BUILDDIR/cmake_install.cmake" 
 	prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$BUILDDIR/CMakeCache.txt")
 	libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$BUILDDIR/CMakeCache.txt")
 	R=$STAGE$prefix
-	for f in bin/bouncedb "$libdir/libbouncedb.so" "$libdir/libbouncedb.so.0" \
+	libexecdir=$(sed -n 's/^CMAKE_INSTALL_LIBEXECDIR:PATH=//p' "$BUILDDIR/CMakeCache.txt")
+	for f in bin/bouncedb "$libexecdir/bouncedb/bouncedb-full" "$libdir/libbouncedb.so" "$libdir/libbouncedb.so.0" \
 	         "$libdir/pkgconfig/bouncedb.pc" include/bouncedb/bouncedb.h include/bouncedb/classify.h \
 	         share/man/man1/bouncedb.1 share/man/man5/bouncedb.conf.5 \
 	         share/bash-completion/completions/bouncedb \
@@ -536,6 +539,9 @@ if have cmake && [ -n "${BUILDDIR:-}" ] && [ -f "$BUILDDIR/cmake_install.cmake" 
 	grep -q "^prefix=$prefix\$" "$R/$libdir/pkgconfig/bouncedb.pc" || fail "install: bouncedb.pc has the wrong prefix"
 	expect_status 0 "installed bouncedb --version" -- env LD_LIBRARY_PATH="$R/$libdir" "$R/bin/bouncedb" --version
 	expect_grep "^bouncedb [0-9]" "$TMP/out" "installed bouncedb --version"
+	# The installed front finds bouncedb-full relative to itself.
+	expect_status 0 "installed bouncedb parse" -- env LD_LIBRARY_PATH="$R/$libdir" "$R/bin/bouncedb" parse --json "$SRCDIR/corpus/dsn/postfix-user-unknown.eml"
+	expect_grep '"reason":"userunknown"' "$TMP/out" "installed bouncedb parse runs bouncedb-full"
 	# bash-completion's loader finds the installed completion.
 	if [ -f /usr/share/bash-completion/bash_completion ]; then
 		expect_status 0 "bash-completion loads the installed file" -- bash -c \

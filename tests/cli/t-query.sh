@@ -18,6 +18,21 @@ HARD=$(grep -h ' yes suppress$' "$CORPUS"/dsn/*.expected | head -1 | cut -d' ' -
 SENDER=$(grep -h ' sender$' "$CORPUS"/dsn/*.expected | head -1 | cut -d' ' -f1)
 [ -n "$HARD" ] && [ -n "$SENDER" ] || fail "corpus lacks a hard or a sender-side case"
 
+# --- the front program --------------------------------------------------------
+# The query commands run in a program that loads neither GMime nor
+# json-glib (main.c); the others run in bouncedb-full, found beside it.
+if command -v readelf >/dev/null; then
+	ok
+	readelf -d "$BOUNCEDB" | grep -q 'NEEDED.*\(gmime\|json-glib\|gio\)' \
+		&& fail "bouncedb links the parser's libraries: $(readelf -d "$BOUNCEDB" | grep NEEDED | tr -s ' ' | cut -d' ' -f6 | tr '\n' ' ')"
+fi
+mkdir -p "$TMP/lonely"
+cp "$BOUNCEDB" "$TMP/lonely/bouncedb"
+expect_status 0 "check works without bouncedb-full" -- "$TMP/lonely/bouncedb" check --db "$DB" never-seen@example.com
+expect_status 69 "parse without bouncedb-full" -- "$TMP/lonely/bouncedb" parse "$CORPUS/dsn/postfix-user-unknown.eml"
+expect_grep "cannot run .*bouncedb-full" "$TMP/err" "says what it could not run"
+expect_status 75 "ingest without bouncedb-full: the MTA retries" -- sh -c "'$TMP/lonely/bouncedb' ingest < '$CORPUS/dsn/postfix-user-unknown.eml'"
+
 # --- check ----------------------------------------------------------------
 expect_status 1 "check a suppressed address" -- "$BOUNCEDB" check --db "$DB" "$HARD"
 expect_grep "suppressed" "$TMP/out" "check says suppressed"
