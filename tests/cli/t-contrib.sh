@@ -439,7 +439,10 @@ PY
 		expect_status 0 "smtp: a DSN to the alias" -- smtp "$CORPUS_BOUNCE3" bounces+x@localhost.localdomain
 		ok
 		wait_for is_suppressed "$PF/db" max@example.net || fail "postfix: the DSN to the alias was not stored"
-		expect_grep "relay=local.*status=sent (delivered to command" "$PF/maillog" "postfix: alias delivered"
+		# local(8) logs the delivery after the command exits, which is
+		# after the record is stored: wait for the line too.
+		wait_for grep -q "relay=local.*status=sent (delivered to command" "$PF/maillog" ||
+			fail "postfix: alias delivered: no 'relay=local.*status=sent (delivered to command' in maillog"
 		expect_no_grep "status=bounced" "$PF/maillog" "postfix: nothing bounced"
 		ok
 		wait_for sh -c 'postqueue -c "$1" -j | grep -q . && exit 1; exit 0' sh "$PF/etc" ||
