@@ -1609,24 +1609,31 @@ parse_regular (int fd, gsize size, const BdbParseOptions *opts, const BdbParseOp
 	return r;
 }
 
+/* @st: what fstat() said of @fd, or NULL when it failed. */
+static BdbReport *
+parse_fd_stat (int fd, const struct stat *st, const BdbParseOptions *opts, GError **error)
+{
+	BdbParseOptions o = effective_options (opts);
+
+	ensure_gmime ();
+	if (st && S_ISREG (st->st_mode)) {
+		if (too_large ((guint64) st->st_size, &o, error))
+			return NULL;
+		if (st->st_size == 0)
+			return bdb_report_parse_bytes ("", 0, opts, error);
+		if (st->st_size <= WHOLE_READ_MAX)
+			return parse_small_file (fd, (gsize) st->st_size, opts, &o, error);
+		if (lseek (fd, 0, SEEK_SET) == 0)
+			return parse_regular (fd, (gsize) st->st_size, opts, &o, error);
+	}
+	return parse_pipe (fd, opts, &o, error);
+}
+
 BdbReport *
 bdb_report_parse_fd (int fd, const char *name, const BdbParseOptions *opts, GError **error)
 {
-	BdbParseOptions o = effective_options (opts);
 	struct stat st;
-
-	ensure_gmime ();
-	if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode)) {
-		if (too_large ((guint64) st.st_size, &o, error))
-			return NULL;
-		if (st.st_size == 0)
-			return bdb_report_parse_bytes ("", 0, opts, error);
-		if (st.st_size <= WHOLE_READ_MAX)
-			return parse_small_file (fd, (gsize) st.st_size, opts, &o, error);
-		if (lseek (fd, 0, SEEK_SET) == 0)
-			return parse_regular (fd, (gsize) st.st_size, opts, &o, error);
-	}
-	return parse_pipe (fd, opts, &o, error);
+	return parse_fd_stat (fd, fstat (fd, &st) == 0 ? &st : NULL, opts, error);
 }
 
 BdbReport *
@@ -1638,12 +1645,13 @@ bdb_report_parse_file (const char *path, const BdbParseOptions *opts, GError **e
 		return NULL;
 	}
 	struct stat st;
-	if (fstat (fd, &st) == 0 && S_ISDIR (st.st_mode)) {
+	gboolean known = fstat (fd, &st) == 0;
+	if (known && S_ISDIR (st.st_mode)) {
 		close (fd);
 		g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "is a directory");
 		return NULL;
 	}
-	BdbReport *r = bdb_report_parse_fd (fd, path, opts, error);
+	BdbReport *r = parse_fd_stat (fd, known ? &st : NULL, opts, error);
 	close (fd);
 	return r;
 }
