@@ -283,6 +283,42 @@ test_limits (void **state)
 	g_string_free (deep, TRUE);
 }
 
+/* The returned original's From and To: the first address, lowercased,
+ * whatever shape the field has (the plain shapes take a short cut past
+ * GMime's list parser; the others must give what it gives). */
+static void
+test_original_addresses (void **state)
+{
+	static const struct {
+		const char *value, *want;
+	} cases[] = {
+		{ "Bob@Example.COM", "bob@example.com" },
+		{ "  Bob Smith <Bob.Smith@Example.com>  ", "bob.smith@example.com" },
+		{ "=?utf-8?q?B=C3=B6b?= <bob@example.com>", "bob@example.com" },
+		{ "<bob@example.com>", "bob@example.com" },
+		{ "\"Smith, Bob\" <bob@example.com>, ann@example.org", "bob@example.com" },
+		{ "bob@example.com (Bob Smith)", "bob@example.com" },
+		{ "Team: bob@example.com, ann@example.org;", "bob@example.com" },
+		{ "ann@example.org, bob@example.com", "ann@example.org" },
+		{ "bob@xn--bcher-kva.example", "bob@b\u00fccher.example" },
+		/* GMime decodes only a lowercase ACE prefix. */
+		{ "Bob <bob@XN--bcher-kva.example>", "bob@xn--bcher-kva.example" },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree char *msg = g_strdup_printf (
+			"From: MAILER-DAEMON@mx.example.net\nTo: list@example.org\n"
+			"Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+			"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+			"Final-Recipient: rfc822; bob@example.com\nAction: failed\nStatus: 5.1.1\n\n"
+			"--B\nContent-Type: message/rfc822\n\nFrom: %s\nTo: %s\nSubject: hello\n\nbody\n--B--\n",
+			cases[i].value, cases[i].value);
+		g_autoptr (BdbReport) r = test_parse (msg);
+		assert_string_equal (bdb_report_get (r, BDB_FIELD_ORIGINAL_FROM), cases[i].want);
+		assert_string_equal (bdb_report_get (r, BDB_FIELD_ORIGINAL_TO), cases[i].want);
+	}
+}
+
 static void
 test_fingerprint (void **state)
 {
@@ -316,6 +352,7 @@ main (void)
 		cmocka_unit_test (test_dsn_without_recipient_is_a_problem),
 		cmocka_unit_test (test_ordinary_mail),
 		cmocka_unit_test (test_limits),
+		cmocka_unit_test (test_original_addresses),
 		cmocka_unit_test (test_fingerprint),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);

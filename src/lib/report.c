@@ -678,6 +678,59 @@ first_list_element (const char *raw)
 	return g_strndup (raw, MIN (i, cap));
 }
 
+/* Is [@p, @end) a plain addr-spec: one '@' between runs of characters
+ * that need no quoting or interpretation? */
+static gboolean
+is_plain_addr_spec (const char *p, const char *end)
+{
+	const char *at = NULL;
+	for (const char *q = p; q < end; q++) {
+		unsigned char c = (unsigned char) *q;
+		if (c == '@') {
+			if (at)
+				return FALSE;
+			at = q;
+		} else if (c <= ' ' || c >= 0x7f || strchr ("\"(),:;<>[]\\", c)) {
+			return FALSE;
+		}
+	}
+	if (!at || at == p || at + 1 == end)
+		return FALSE;
+	/* GMime shows an IDNA domain ("xn--...") in Unicode: its path. */
+	for (const char *q = at + 1; q + 4 <= end; q++)
+		if (g_ascii_strncasecmp (q, "xn--", 4) == 0)
+			return FALSE;
+	return TRUE;
+}
+
+/* The address of the common shapes, "local@domain" and "Name
+ * <local@domain>" (a name without quotes, comments or other specials),
+ * lowercased; NULL for anything else.  What GMime's list parser gives
+ * for them, without building and freeing a list of GObjects, which cost
+ * 6% of parsing a typical bounce (callgrind). */
+static char *
+plain_address (const char *v)
+{
+	while (g_ascii_isspace (*v))
+		v++;
+	const char *end = v + strlen (v);
+	while (end > v && g_ascii_isspace (end[-1]))
+		end--;
+	if (end > v && end[-1] == '>') {
+		const char *lt = end - 1;
+		while (lt > v && *lt != '<')
+			lt--;
+		if (*lt != '<')
+			return NULL;
+		for (const char *q = v; q < lt; q++)
+			if (strchr ("\"(),:;<>[]\\@", *q))
+				return NULL;
+		v = lt + 1;
+		end--;
+	}
+	return is_plain_addr_spec (v, end) ? g_ascii_strdown (v, end - v) : NULL;
+}
+
 /* The first address of a header value (an address list), or NULL. */
 static char *
 value_address (const char *raw)
@@ -685,6 +738,9 @@ value_address (const char *raw)
 	if (!raw)
 		return NULL;
 	g_autofree char *first = first_list_element (raw);
+	char *plain = plain_address (first);
+	if (plain)
+		return plain;
 	InternetAddressList *list = internet_address_list_parse (NULL, first);
 	char *a = first_address (list);
 	if (list)
