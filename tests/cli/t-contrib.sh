@@ -420,7 +420,10 @@ PY
 		expect_status 0 "smtp: a DSN to bounces@" -- smtp "$CORPUS_BOUNCE" bounces@lists.example.org
 		ok
 		wait_for is_suppressed "$PF/db" bob@example.net || fail "postfix: the DSN was not stored"
-		expect_grep "relay=bouncedb.*status=sent" "$PF/maillog" "postfix: delivered via the pipe"
+		# pipe(8) logs the delivery after the command exits, which is
+		# after the record is stored: wait for the line too.
+		wait_for grep -q "relay=bouncedb.*status=sent" "$PF/maillog" ||
+			fail "postfix: delivered via the pipe: no 'relay=bouncedb.*status=sent' in maillog"
 		# 2. a VERP address, while the database cannot be opened: deferred
 		# (75), not bounced; delivered once it can.
 		chmod 000 "$PF/db"
@@ -439,8 +442,7 @@ PY
 		expect_status 0 "smtp: a DSN to the alias" -- smtp "$CORPUS_BOUNCE3" bounces+x@localhost.localdomain
 		ok
 		wait_for is_suppressed "$PF/db" max@example.net || fail "postfix: the DSN to the alias was not stored"
-		# local(8) logs the delivery after the command exits, which is
-		# after the record is stored: wait for the line too.
+		# (local(8) too logs after the command exits.)
 		wait_for grep -q "relay=local.*status=sent (delivered to command" "$PF/maillog" ||
 			fail "postfix: alias delivered: no 'relay=local.*status=sent (delivered to command' in maillog"
 		expect_no_grep "status=bounced" "$PF/maillog" "postfix: nothing bounced"
