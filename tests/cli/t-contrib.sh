@@ -430,6 +430,8 @@ PY
 		expect_status 0 "smtp: a DSN to bounces+tok@" -- smtp "$CORPUS_BOUNCE2" bounces+k1.20415.3f1c@lists.example.org
 		ok
 		wait_for grep -q "status=deferred" "$PF/maillog" || fail "postfix: no deferral while the database is closed"
+		# qmgr moves the message to the deferred queue after pipe(8) logs.
+		wait_for sh -c 'postqueue -c "$1" -j | grep -q "\"queue_name\": \"deferred\""' sh "$PF/etc"
 		expect_status 0 "postqueue -j" -- postqueue -c "$PF/etc" -j
 		expect_grep '"queue_name": "deferred"' "$TMP/out" "postfix: the bounce waits in the deferred queue"
 		expect_grep "temporary failure" "$TMP/out" "postfix: 75 is a temporary failure"
