@@ -51,10 +51,8 @@ detect (const BdbMessageView *view, const BdbReport *report)
 		return TRUE;
 	if (bdb_view_has (view, admin[0]) || bdb_view_has_nocase (view, "did not reach the following recipient"))
 		return TRUE;
-	for (gsize i = 1; i < G_N_ELEMENTS (lists); i++)
-		if (bdb_view_has (view, lists[i]))
-			return TRUE;
-	return bdb_view_has (view, "couldn't be delivered");
+	return bdb_view_has_any (view, lists + 1, G_N_ELEMENTS (lists) - 1) ||
+	       bdb_view_has (view, "couldn't be delivered");
 }
 
 /* Exchange 2007/2010's section for people: "Display Name (a@b)" or

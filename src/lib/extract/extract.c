@@ -241,6 +241,24 @@ bdb_view_has_nocase (const BdbMessageView *view, const char *needle)
 	return bdb_text_find_nocase_n (s, s + MIN (view->text->len, EVIDENCE_SPAN), needle) != NULL;
 }
 
+gboolean
+bdb_view_has_any (const BdbMessageView *view, const char *const *needles, gsize n)
+{
+	for (gsize i = 0; i < n; i++)
+		if (bdb_view_has (view, needles[i]))
+			return TRUE;
+	return FALSE;
+}
+
+gboolean
+bdb_view_has_any_nocase (const BdbMessageView *view, const char *const *needles, gsize n)
+{
+	for (gsize i = 0; i < n; i++)
+		if (bdb_view_has_nocase (view, needles[i]))
+			return TRUE;
+	return FALSE;
+}
+
 const char *
 bdb_view_header (const BdbMessageView *view, const char *name)
 {

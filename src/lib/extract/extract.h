@@ -73,6 +73,9 @@ gboolean bdb_notice_is_warning (const BdbMessageView *view, const BdbReport *rep
 gboolean bdb_view_has (const BdbMessageView *view, const char *needle);
 /* The same, ASCII case-insensitive. */
 gboolean bdb_view_has_nocase (const BdbMessageView *view, const char *needle);
+/* Any of the @n needles, exact case or ASCII case-insensitive. */
+gboolean bdb_view_has_any (const BdbMessageView *view, const char *const *needles, gsize n);
+gboolean bdb_view_has_any_nocase (const BdbMessageView *view, const char *const *needles, gsize n);
 /* A header of the bounce itself, raw (NULL when absent). */
 const char *bdb_view_header (const BdbMessageView *view, const char *name);
 /* Does the bounce's From address end with @suffix ("@example.com",

@@ -49,10 +49,7 @@ detect (const BdbMessageView *view, const BdbReport *report)
 		return FALSE;
 	if (mentions_vendor (bdb_view_header (view, "From")) || mentions_vendor (bdb_view_header (view, "X-Mailer")))
 		return TRUE;
-	for (gsize i = 0; i < G_N_ELEMENTS (vendors); i++)
-		if (bdb_view_has (view, vendors[i]))
-			return TRUE;
-	return FALSE;
+	return bdb_view_has_any (view, vendors, G_N_ELEMENTS (vendors));
 }
 
 /* m-FILTER: the address alone on a line, then "-------server message"

@@ -19,12 +19,7 @@ static gboolean
 detect (const BdbMessageView *view, const BdbReport *report)
 {
 	(void) report;
-	if (!view->bounce_shaped)
-		return FALSE;
-	for (gsize i = 0; i < G_N_ELEMENTS (headings); i++)
-		if (bdb_view_has_nocase (view, headings[i]))
-			return TRUE;
-	return FALSE;
+	return view->bounce_shaped && bdb_view_has_any_nocase (view, headings, G_N_ELEMENTS (headings));
 }
 
 static gboolean

@@ -55,12 +55,7 @@ static gboolean
 detect (const BdbMessageView *view, const BdbReport *report)
 {
 	(void) report;
-	if (!view->bounce_shaped)
-		return FALSE;
-	for (gsize i = 0; i < G_N_ELEMENTS (intros); i++)
-		if (bdb_view_has_nocase (view, intros[i]))
-			return TRUE;
-	return FALSE;
+	return view->bounce_shaped && bdb_view_has_any_nocase (view, intros, G_N_ELEMENTS (intros));
 }
 
 static gboolean

@@ -28,12 +28,8 @@ detect (const BdbMessageView *view, const BdbReport *report)
 	(void) report;
 	if (!view->bounce_shaped)
 		return FALSE;
-	if (bdb_view_has_nocase (view, transcripts[0]))
-		return TRUE;
-	for (gsize i = 0; i < G_N_ELEMENTS (lists); i++)
-		if (bdb_view_has_nocase (view, lists[i]))
-			return TRUE;
-	return FALSE;
+	return bdb_view_has_nocase (view, transcripts[0]) ||
+	       bdb_view_has_any_nocase (view, lists, G_N_ELEMENTS (lists));
 }
 
 /* Records in the order the notice first names their addresses (the
