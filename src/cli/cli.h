@@ -78,6 +78,9 @@ gint64 bdb_cli_now (void);
 /* Open the database read-only; on failure print why (naming the
  * directory) and set *@status.  *@dir_out (may be NULL) gets the path. */
 BdbStore *bdb_cli_open_for_reading (BdbCli *cli, const char *db_opt, char **dir_out, int *status);
+/* A read transaction on @store; on failure print why and set *@status.
+ * The caller aborts the transaction (bdb_txn_abort()). */
+BdbTxn *bdb_cli_read_txn (BdbCli *cli, BdbStore *store, int *status);
 /* ISO 8601 UTC ("2026-11-23T10:00:00Z"), or "-" for 0.  g_free(). */
 char *bdb_cli_format_time (gint64 t);
 /* A time given by a person: 2026-11-01, an ISO 8601 date and time,

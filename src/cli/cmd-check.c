@@ -35,14 +35,10 @@ bdb_cmd_check (BdbCli *cli, int argc, char **argv)
 	g_autoptr (BdbStore) store = bdb_cli_open_for_reading (cli, db_opt, NULL, &status);
 	if (!store)
 		return status;
-	GError *error = NULL;
-	BdbTxn *txn = bdb_store_read (store, &error);
-	if (!txn) {
-		bdb_cli_error (cli, bdb_store_path (store), error);
-		status = bdb_exit_code (error);
-		g_error_free (error);
+	BdbTxn *txn = bdb_cli_read_txn (cli, store, &status);
+	if (!txn)
 		return status;
-	}
+	GError *error = NULL;
 	gint64 now = bdb_cli_now ();
 	gboolean any_suppressed = FALSE, any_invalid = FALSE;
 	for (int i = 1; i < argc; i++) {

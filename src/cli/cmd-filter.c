@@ -116,14 +116,10 @@ bdb_cmd_filter (BdbCli *cli, int argc, char **argv)
 	g_autoptr (BdbStore) store = bdb_cli_open_for_reading (cli, db_opt, NULL, &status);
 	if (!store)
 		return status;
-	GError *error = NULL;
-	BdbTxn *txn = bdb_store_read (store, &error);
-	if (!txn) {
-		bdb_cli_error (cli, bdb_store_path (store), error);
-		status = bdb_exit_code (error);
-		g_error_free (error);
+	BdbTxn *txn = bdb_cli_read_txn (cli, store, &status);
+	if (!txn)
 		return status;
-	}
+	GError *error = NULL;
 	gint64 now = bdb_cli_now ();
 	static char inbuf[1 << 16], outbuf[1 << 16];
 	setvbuf (stdin, inbuf, _IOFBF, sizeof inbuf);

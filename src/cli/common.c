@@ -23,6 +23,19 @@ bdb_cli_open_for_reading (BdbCli *cli, const char *db_opt, char **dir_out, int *
 	return store;
 }
 
+BdbTxn *
+bdb_cli_read_txn (BdbCli *cli, BdbStore *store, int *status)
+{
+	GError *error = NULL;
+	BdbTxn *txn = bdb_store_read (store, &error);
+	if (!txn) {
+		bdb_cli_error (cli, bdb_store_path (store), error);
+		*status = bdb_exit_code (error);
+		g_error_free (error);
+	}
+	return txn;
+}
+
 char *
 bdb_cli_format_time (gint64 t)
 {
