@@ -96,7 +96,7 @@ typedef struct {
 	guint max_headers;             /* header fields in the whole message (10000) */
 	guint max_parts;               /* MIME parts ("--" lines) in the message (1000) */
 	gsize max_address_bytes;       /* bytes of From, To, Cc, Bcc, Sender, Reply-To
-	                                * fields in the whole message (8 KiB) */
+	                                * in the message's own header (8 KiB) */
 	/* NULL-terminated names of extra original-message headers to keep,
 	 * e.g. "X-Campaign-ID"; borrowed, may be NULL. */
 	const char *const *keep_headers;

@@ -1099,8 +1099,7 @@ typedef struct {
 	/* the block being read */
 	gboolean in_header;       /* it is read as headers */
 	gboolean after_dashes;    /* it follows a "--" line: a part's headers */
-	gboolean message_block;   /* the headers of a message (the report, or an
-	                           * attached message or headers part) */
+	gboolean top_headers;     /* it is the message's own header block */
 	gboolean body_is_header;  /* its Content-Type makes the next block headers */
 	gsize block_bytes;
 	/* the line being read */
@@ -1112,7 +1111,7 @@ typedef struct {
 	guint name_len;
 	gboolean name_done;       /* spaces after the name: only ':' may follow */
 	gboolean in_address;      /* the line is, or continues, an address field */
-	gsize address_bytes;      /* in address fields so far, all blocks */
+	gsize address_bytes;      /* in the top header's address fields so far */
 	gboolean in_type;         /* the line is, or continues, a Content-Type field */
 	char type[64];            /* its value: comments out, spaces collapsed */
 	gsize type_len;
@@ -1198,11 +1197,12 @@ scan_type_byte (Scan *sc, char c)
 	}
 }
 
-/* GMime parses these fields into address lists as it builds a message
- * (the message's own headers and every attached message's), in time
- * that grows with the square of a hostile value's length ("x,x,x..." or
- * '"x","x",...': 8 KB cost 0.2 s, 16 KB 0.9 s, 160 KB 34 s): their size
- * is limited for the whole message (max_address_bytes). */
+/* GMime parses these fields of the message's own headers into address
+ * lists, in time that grows with the square of a hostile value's length
+ * ("x,x,x..." or '"x","x",...': 8 KB cost 0.2 s, 16 KB 0.9 s, 160 KB
+ * 34 s): their size is limited (max_address_bytes).  An attached message
+ * is a plain part to GMime (init_gmime()) and we read only the first
+ * element of its lists (first_list_element()): nothing to limit there. */
 static gboolean
 is_address_field (const char *name)
 {
@@ -1217,8 +1217,8 @@ static void
 scan_address_byte (Scan *sc)
 {
 	if (++sc->address_bytes > sc->opts->max_address_bytes)
-		scan_fail (sc, "address fields (From, To, Cc, ...) are larger than %" G_GSIZE_FORMAT
-		           " bytes in all (max_address_bytes)", sc->opts->max_address_bytes);
+		scan_fail (sc, "the address fields (From, To, Cc, ...) are larger than %" G_GSIZE_FORMAT
+		           " bytes (max_address_bytes)", sc->opts->max_address_bytes);
 }
 
 /* The field name is read: is it one we follow? */
@@ -1227,9 +1227,7 @@ scan_field_starts (Scan *sc)
 {
 	sc->name[sc->name_len] = '\0';
 	sc->state = LINE_VALUE;
-	/* Only a message's headers become address lists: a part's never, and
-	 * the text after a "-----Original Message-----" line is no header. */
-	sc->in_address = sc->message_block && is_address_field (sc->name);
+	sc->in_address = sc->top_headers && is_address_field (sc->name);
 	if (strcmp (sc->name, "content-type") == 0) {
 		sc->in_type = TRUE;
 		sc->type_len = 0;
@@ -1285,7 +1283,7 @@ scan_new_block (Scan *sc, gboolean in_header, gboolean after_dashes)
 {
 	sc->in_header = in_header;
 	sc->after_dashes = after_dashes;
-	sc->message_block = in_header && !after_dashes;
+	sc->top_headers = FALSE;
 	sc->body_is_header = FALSE;
 	sc->block_bytes = 0;
 	sc->in_type = FALSE;
@@ -1406,7 +1404,7 @@ scan_init (Scan *sc, const BdbParseOptions *o)
 	memset (sc, 0, sizeof *sc);
 	sc->opts = o;
 	sc->in_header = TRUE;  /* the message's own headers */
-	sc->message_block = TRUE;
+	sc->top_headers = TRUE;
 	sc->state = LINE_START;
 }
 
