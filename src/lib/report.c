@@ -303,18 +303,6 @@ bdb_part_content (GMimeObject *part, gsize limit)
 			g_byte_array_append (out, (const guint8 *) buf,
 			                     (guint) MIN ((gsize) n, limit - out->len));
 		g_object_unref (filtered);
-	} else if (GMIME_IS_MESSAGE_PART (part)) {
-		/* The headers of an attached message, never its body: writing
-		 * out a whole message would cost what its attachments weigh. */
-		GMimeMessage *m = g_mime_message_part_get_message (GMIME_MESSAGE_PART (part));
-		if (m) {
-			char *s = g_mime_object_get_headers (GMIME_OBJECT (m), NULL);
-			if (s) {
-				gsize n = MIN (strlen (s), limit);
-				g_byte_array_append (out, (const guint8 *) s, (guint) n);
-				g_free (s);
-			}
-		}
 	}
 	/* NUL past the end so callers may treat it as a C string. */
 	guint8 nul = 0;
@@ -345,11 +333,17 @@ looks_like_status_fields (GMimeObject *part, gsize limit)
 	       g_strrstr (s, "final-recipient:") || strstr (s, "Reporting-MTA:");
 }
 
+/* message/SUBTYPE of an attached message: a plain part to GMime
+ * (init_gmime()), whose headers read_original() reads. */
+static const char *const attached_subtypes[] = { "rfc822", "global", "news" };
+
 static gboolean
 is_attached_message (GMimeContentType *ct)
 {
-	return type_is (ct, "message", "rfc822") || type_is (ct, "message", "global") ||
-	       type_is (ct, "message", "news");
+	for (gsize i = 0; i < G_N_ELEMENTS (attached_subtypes); i++)
+		if (type_is (ct, "message", attached_subtypes[i]))
+			return TRUE;
+	return FALSE;
 }
 
 static void
@@ -385,7 +379,7 @@ walk (Walk *w, GMimeObject *obj, guint depth, gboolean in_report, guint index)
 			      report, (guint) i);
 		return;
 	}
-	if (GMIME_IS_MESSAGE_PART (obj) || is_attached_message (ct)) {
+	if (is_attached_message (ct)) {
 		/* The returned original: read its headers, never its body. */
 		if (!w->view.original)
 			w->view.original = obj;
@@ -977,9 +971,8 @@ init_gmime (gpointer unused)
 	 * each header an object: a fifth of parsing a typical bounce); as a
 	 * plain part it stays bytes that read_original() reads the headers
 	 * of.  This is GMime's process-wide type table (report.h). */
-	static const char *const attached[] = { "rfc822", "global", "news" };
-	for (gsize i = 0; i < G_N_ELEMENTS (attached); i++)
-		g_mime_object_register_type ("message", attached[i], GMIME_TYPE_PART);
+	for (gsize i = 0; i < G_N_ELEMENTS (attached_subtypes); i++)
+		g_mime_object_register_type ("message", attached_subtypes[i], GMIME_TYPE_PART);
 	return NULL;
 }
 
