@@ -86,13 +86,7 @@ lone_addresses (BdbNotice *n)
 			g_string_append_len (diag, p, end - p);
 		}
 	}
-	guint count = 0;
-	for (guint i = 0; i + 1 < addrs->len; i += 2) {
-		const char *a0 = addrs->pdata[i], *a1 = addrs->pdata[i + 1];
-		if (bdb_notice_add (n, a0, (gsize) (a1 - a0), diag->len ? diag->str : NULL, (gssize) diag->len, "text"))
-			count++;
-	}
-	return count;
+	return bdb_notice_add_each (n, addrs, diag);
 }
 
 static gboolean

@@ -179,6 +179,18 @@ bdb_notice_add (BdbNotice *n, const char *addr, gsize addr_len,
 	return rec;
 }
 
+guint
+bdb_notice_add_each (BdbNotice *n, const GPtrArray *bounds, const GString *diag)
+{
+	guint count = 0;
+	for (guint i = 0; i + 1 < bounds->len; i += 2) {
+		const char *a0 = bounds->pdata[i], *a1 = bounds->pdata[i + 1];
+		if (bdb_notice_add (n, a0, (gsize) (a1 - a0), diag->len ? diag->str : NULL, (gssize) diag->len, "text"))
+			count++;
+	}
+	return count;
+}
+
 /* Success notices in the layouts of failures (Postfix's "Successful Mail
  * Delivery Report" without its DSN part, Exchange's "Delivered:"): their
  * records must never read as failures. */

@@ -56,6 +56,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BdbNotice, bdb_notice_clear)
  * already reported gets the diagnostic only if it had none. */
 BdbRecord *bdb_notice_add (BdbNotice *n, const char *addr, gsize addr_len,
                            const char *diag, gssize diag_len, const char *source);
+/* bdb_notice_add() for each address of @bounds (start, end, start, end...
+ * pointers into the text), all with the one diagnostic @diag (may be
+ * empty), from the text.  Returns how many records were added. */
+guint bdb_notice_add_each (BdbNotice *n, const GPtrArray *bounds, const GString *diag);
 
 /* Is @addr (NUL-terminated, any case) one of ours? */
 gboolean bdb_notice_is_ours (const BdbNotice *n, const char *addr, gsize len);
