@@ -13,6 +13,7 @@ typedef struct {
 	char *config_path;          /* the config file read, or NULL */
 	GKeyFile *config;           /* never NULL (empty when there is no file) */
 	BdbSigner *signer;          /* [verify] keys once loaded, or NULL */
+	BdbAddressFlags input_flags; /* for addresses given by the user */
 } BdbCli;
 
 typedef int (*BdbCommandFunc) (BdbCli *cli, int argc, char **argv);

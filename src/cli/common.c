@@ -80,10 +80,7 @@ bdb_cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out)
 char *
 bdb_cli_normalize_input (BdbCli *cli, const char *text, GError **error)
 {
-	BdbAddressFlags flags = BDB_ADDRESS_STRICT;
-	if (g_key_file_get_boolean (cli->config, "policy", "keep_local_case", NULL))
-		flags |= BDB_ADDRESS_KEEP_LOCAL_CASE;
-	return bdb_address_normalize (text, flags, error);
+	return bdb_address_normalize (text, cli->input_flags, error);
 }
 
 static void

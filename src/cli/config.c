@@ -24,6 +24,7 @@ bdb_cli_load_config (BdbCli *cli, const char *path, GError **error)
 {
 	cli->config = g_key_file_new ();
 	cli->config_path = path ? g_strdup (path) : default_config_path ();
+	cli->input_flags = BDB_ADDRESS_STRICT;
 	if (!cli->config_path)
 		return TRUE;
 	GError *e = NULL;
@@ -37,6 +38,9 @@ bdb_cli_load_config (BdbCli *cli, const char *path, GError **error)
 		g_error_free (e);
 		return FALSE;
 	}
+	/* Read once: filter normalises a million lines. */
+	if (g_key_file_get_boolean (cli->config, "policy", "keep_local_case", NULL))
+		cli->input_flags |= BDB_ADDRESS_KEEP_LOCAL_CASE;
 	return TRUE;
 }
 

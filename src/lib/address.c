@@ -6,10 +6,66 @@
  * strict about the result (a local part and a domain, no whitespace, no
  * control characters, RFC 5321 lengths).
  */
+#include <dlfcn.h>
 #include <string.h>
 #include <idn2.h>
 #include <bouncedb/address.h>
 #include <bouncedb/error.h>
+#include "text.h"
+
+/* libidn2 is opened on the first domain that is not ASCII, not at start:
+ * almost every address is ASCII, and loading libidn2 with libunistring
+ * took a tenth of a whole `bouncedb check`.  (bouncedb-full has it loaded
+ * already, through GMime.) */
+typedef struct {
+	__typeof__ (idn2_to_ascii_8z) *to_ascii_8z;
+	__typeof__ (idn2_strerror) *strerror;
+	__typeof__ (idn2_free) *free;
+	char *failure;
+} IdnFunctions;
+
+static gpointer
+idn_load (gpointer unused)
+{
+	static IdnFunctions idn;
+	void *lib = dlopen ("libidn2.so.0", RTLD_NOW | RTLD_LOCAL);
+
+	if (lib) {
+		idn.to_ascii_8z = (__typeof__ (idn2_to_ascii_8z) *) dlsym (lib, "idn2_to_ascii_8z");
+		idn.strerror = (__typeof__ (idn2_strerror) *) dlsym (lib, "idn2_strerror");
+		idn.free = (__typeof__ (idn2_free) *) dlsym (lib, "idn2_free");
+	}
+	if (!idn.to_ascii_8z || !idn.strerror || !idn.free) {
+		const char *why = dlerror ();
+		idn.failure = g_strdup (why ? why : "libidn2.so.0 lacks idn2_to_ascii_8z");
+	}
+	return &idn;
+}
+
+/* The domain in ASCII (IDNA 2008, UTS #46 non-transitional), or NULL. */
+static char *
+idn_to_ascii (const char *address, const char *domain, GError **error)
+{
+	static GOnce once = G_ONCE_INIT;
+	const IdnFunctions *idn = g_once (&once, idn_load, NULL);
+	char *ace = NULL;
+
+	if (idn->failure) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_FAILED,
+		             "'%s': cannot convert an international domain: %s",
+		             address, idn->failure);
+		return NULL;
+	}
+	int rc = idn->to_ascii_8z (domain, &ace, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID,
+		             "'%s': domain is not a valid IDN: %s", address, idn->strerror (rc));
+		return NULL;
+	}
+	char *copy = g_strdup (ace);
+	idn->free (ace);
+	return copy;
+}
 
 static gboolean
 is_hex (char c)
@@ -199,7 +255,7 @@ finish (const char *s, BdbAddressFlags flags, GError **error)
 		return NULL;
 	}
 	g_autofree char *local = g_strndup (s, (gsize) (at - s));
-	g_autofree char *domain = g_utf8_strdown (at + 1, -1);
+	g_autofree char *domain = bdb_text_strdown (at + 1);
 	if (!local_ok (local)) {
 		g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID,
 		             "'%s' has an invalid local part", s);
@@ -214,16 +270,11 @@ finish (const char *s, BdbAddressFlags flags, GError **error)
 		return NULL;
 	}
 	if (!is_ascii (domain) && !(flags & BDB_ADDRESS_UNICODE_DOMAIN)) {
-		char *ace = NULL;
-		int rc = idn2_to_ascii_8z (domain, &ace, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-		if (rc != IDN2_OK) {
-			g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID,
-			             "'%s': domain is not a valid IDN: %s", s, idn2_strerror (rc));
+		char *ace = idn_to_ascii (s, domain, error);
+		if (!ace)
 			return NULL;
-		}
 		g_free (domain);
-		domain = g_strdup (ace);
-		idn2_free (ace);
+		domain = ace;
 		/* IDNA maps the ideographic and fullwidth full stops to '.': a
 		 * root dot may appear only now ("b\u3002" is "b."), and the
 		 * ASCII form must pass what an ASCII domain passes (found by
@@ -238,7 +289,7 @@ finish (const char *s, BdbAddressFlags flags, GError **error)
 		}
 	}
 	if (!(flags & BDB_ADDRESS_KEEP_LOCAL_CASE)) {
-		char *lower = g_utf8_strdown (local, -1);
+		char *lower = bdb_text_strdown (local);
 		g_free (local);
 		local = lower;
 	}

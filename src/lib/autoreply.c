@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include "report-private.h"
+#include "text.h"
 
 static const char *const subject_prefixes[] = {
 	"auto:", "automatic reply", "auto reply", "auto-reply", "autoreply",
@@ -30,7 +31,7 @@ bdb_read_autoreply (const BdbMessageView *view, BdbReport *report)
 	GMimeObject *obj = GMIME_OBJECT (view->message);
 	const char *from = report->v[BDB_FIELD_REPORT_FROM];
 	const char *subject = report->v[BDB_FIELD_REPORT_SUBJECT];
-	g_autofree char *subj = g_utf8_strdown (subject ? subject : "", -1);
+	g_autofree char *subj = bdb_text_strdown (subject ? subject : "");
 
 	if (!from || view->daemon_sender || view->bounce_subject || view->status_part)
 		return FALSE;

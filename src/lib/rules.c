@@ -10,6 +10,7 @@
 #include <string.h>
 #include <bouncedb/error.h>
 #include "rules-private.h"
+#include "text.h"
 
 extern const char bdb_rules_builtin_text[];
 extern const size_t bdb_rules_builtin_len;
@@ -365,7 +366,7 @@ read_text_list (Lexer *lx, const char **p, GPtrArray *values, GPtrArray *regexes
 				return FALSE;
 			if (lit->len == 0)
 				return fail (lx, "empty string");
-			g_ptr_array_add (values, g_utf8_strdown (lit->str, -1));
+			g_ptr_array_add (values, bdb_text_strdown (lit->str));
 		} else if (**p == '/') {
 			if (!read_delimited (lx, p, '/', lit))
 				return FALSE;

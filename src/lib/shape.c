@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include "report-private.h"
+#include "text.h"
 
 static const char *const daemon_locals[] = {
 	"mailer-daemon", "mailerdaemon", "mail-daemon", "maildaemon", "postmaster",
@@ -60,14 +61,14 @@ bdb_message_view_shape (BdbMessageView *view, const BdbReport *report)
 			                      g_ascii_strncasecmp (from, daemon_locals[i], n) == 0;
 	}
 	if (!view->daemon_sender && raw_from) {
-		g_autofree char *lower = g_utf8_strdown (raw_from, -1);
+		g_autofree char *lower = bdb_text_strdown (raw_from);
 		view->daemon_sender = has_any (lower, daemon_names, G_N_ELEMENTS (daemon_names)) ||
 		                      strstr (lower, "<@>") != NULL;
 	}
 
 	const char *subject = report->v[BDB_FIELD_REPORT_SUBJECT];
 	if (subject) {
-		g_autofree char *s = g_utf8_strdown (subject, -1);
+		g_autofree char *s = bdb_text_strdown (subject);
 		gboolean reply = g_str_has_prefix (s, "re:") || g_str_has_prefix (s, "fwd:") ||
 		                 g_str_has_prefix (s, "fw:") || g_str_has_prefix (s, "aw:") ||
 		                 g_str_has_prefix (s, "wg:") || g_str_has_prefix (s, "tr:");

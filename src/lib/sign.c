@@ -8,6 +8,7 @@
 #include <string.h>
 #include <bouncedb/error.h>
 #include <bouncedb/sign.h>
+#include "text.h"
 
 #define MAC_BYTES 6
 #define MIN_SECRET 16
@@ -102,7 +103,7 @@ static void
 compute_mac (const Key *k, const char *recipient, gint64 day, char out[2 * MAC_BYTES + 1])
 {
 	GHmac *h = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *) k->secret, k->len);
-	g_autofree char *lower = g_utf8_strdown (recipient, -1);
+	g_autofree char *lower = bdb_text_strdown (recipient);
 	g_autofree char *msg = g_strdup_printf ("bouncedb-v1|%s|%" G_GINT64_FORMAT "|%s", k->id, day, lower);
 	g_hmac_update (h, (const guchar *) msg, -1);
 	guint8 digest[32];

@@ -52,6 +52,15 @@ bdb_text_find_nocase_n (const char *p, const char *end, const char *needle)
 	return NULL;
 }
 
+char *
+bdb_text_strdown (const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((guchar) *p >= 0x80)
+			return g_utf8_strdown (s, -1);
+	return g_ascii_strdown (s, -1);
+}
+
 const char *
 bdb_text_find_nocase (const char *haystack, const char *needle)
 {

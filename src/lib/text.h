@@ -13,6 +13,12 @@
  * @limit bytes.  NULL when the address does not occur.  g_free() it. */
 char *bdb_text_paragraph_with (const char *text, const char *address, gsize limit);
 
+/* @s in lower case; g_free() it.  ASCII text is lowered the ASCII way,
+ * whatever the locale: in a Turkish one g_utf8_strdown() makes 'I' a
+ * dotless 'ı', and neither an address's key, nor a signature, nor whether
+ * "MAILER-DAEMON" is recognised may depend on the locale of the process. */
+char *bdb_text_strdown (const char *s);
+
 /* Case-insensitive (ASCII) substring search; NULL when absent. */
 const char *bdb_text_find_nocase (const char *haystack, const char *needle);
 

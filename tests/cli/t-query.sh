@@ -25,7 +25,26 @@ if command -v readelf >/dev/null; then
 	ok
 	readelf -d "$BOUNCEDB" | grep -q 'NEEDED.*\(gmime\|json-glib\|gio\)' \
 		&& fail "bouncedb links the parser's libraries: $(readelf -d "$BOUNCEDB" | grep NEEDED | tr -s ' ' | cut -d' ' -f6 | tr '\n' ' ')"
+	# libidn2 is opened on the first non-ASCII domain (address.c).
+	ok
+	readelf -d "$BOUNCEDB" | grep -q 'NEEDED.*libidn2' && fail "bouncedb loads libidn2 at start"
+	# GLib linked in statically: no library may bring a second, shared copy.
+	if ! readelf -d "$BOUNCEDB" | grep -q 'NEEDED.*libglib-2.0'; then
+		ok
+		ldd "$BOUNCEDB" | grep -q 'libglib-2.0' && fail "bouncedb has GLib twice: $(ldd "$BOUNCEDB" | grep libglib)"
+	fi
 fi
+# The key of an address must not depend on the locale: in a Turkish one,
+# Unicode lowercasing makes 'I' a dotless 'ı' (address.c).
+mkdir -p "$TMP/locale"
+if command -v localedef >/dev/null && localedef -i tr_TR -f UTF-8 "$TMP/locale/tr_TR.UTF-8" 2>/dev/null; then
+	expect_status 0 "check in a Turkish locale" -- env LOCPATH="$TMP/locale" LC_ALL=tr_TR.UTF-8 "$BOUNCEDB" check --db "$DB" INFO@EXAMPLE.COM
+	expect_grep "^info@example.com	ok" "$TMP/out" "'I' lowers to 'i' whatever the locale"
+else
+	echo "t-query: skipped the Turkish locale check: localedef or tr_TR missing" >&2
+fi
+expect_status 0 "check an international domain: libidn2 opened on demand" -- "$BOUNCEDB" check --db "$DB" 'Bob@BÜCHER.example'
+expect_grep "^bob@xn--bcher-kva.example	ok" "$TMP/out" "the domain is checked in its ASCII form"
 mkdir -p "$TMP/lonely"
 cp "$BOUNCEDB" "$TMP/lonely/bouncedb"
 expect_status 0 "check works without bouncedb-full" -- "$TMP/lonely/bouncedb" check --db "$DB" never-seen@example.com
