@@ -95,6 +95,7 @@ void bdb_message_view_shape (BdbMessageView *view, const BdbReport *report);
  * records (or set a problem) in @report. */
 gboolean bdb_read_delivery_status (const BdbMessageView *view, BdbReport *report);
 gboolean bdb_read_feedback_report (const BdbMessageView *view, BdbReport *report);
+gboolean bdb_read_unsubscribe (const BdbMessageView *view, BdbReport *report);
 gboolean bdb_read_autoreply (const BdbMessageView *view, BdbReport *report);
 
 /* Decoded content of a leaf part, at most @limit bytes (more is cut off).

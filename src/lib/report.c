@@ -1037,6 +1037,8 @@ parse_stream (GMimeStream *stream, GMimeParser *reused, const Source *src,
 		report->kind = BDB_KIND_ARF;
 	else if (bdb_extract_text_bounce (&w.view, report))
 		report->kind = BDB_KIND_DSN;
+	else if (bdb_read_unsubscribe (&w.view, report))
+		report->kind = BDB_KIND_ARF;
 	else if (bdb_read_autoreply (&w.view, report))
 		report->kind = BDB_KIND_AUTOREPLY;
 
