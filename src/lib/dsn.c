@@ -278,6 +278,48 @@ fill_from_text (const char *text, BdbReport *report)
 	}
 }
 
+/* Sendmail writes no Diagnostic-Code when a local delivery fails (a
+ * program such as procmail, a local mailbox): what went wrong is only in
+ * its "Transcript of session follows" section, as a reply line
+ * ('554 "|/usr/bin/procmail -f-"... Service unavailable', or "<<< 550
+ * ..." from a remote server).  The line may name a program rather than
+ * the recipient, so it is taken only for a report about one recipient:
+ * the last reply of the status's class (5xx for 5.x.x), else the last. */
+static void
+fill_from_transcript (const char *text, BdbReport *report)
+{
+	if (report->records->len != 1)
+		return;
+	BdbRecord *rec = report->records->pdata[0];
+	const char *mark = bdb_text_find_nocase (text, "Transcript of session follows");
+	if (rec->v[BDB_FIELD_DIAGNOSTIC] || !mark)
+		return;
+	const char *status = rec->v[BDB_FIELD_DSN_STATUS];
+	const char *end = bdb_text_notice_end (mark, text + strlen (text));
+	const char *cursor = mark;
+	BdbLine line, any = { 0 }, same_class = { 0 };
+	bdb_text_next_line (&cursor, end, &line);  /* the marker itself */
+	while (bdb_text_next_line (&cursor, end, &line)) {
+		const char *p = line.p + bdb_line_skip (&line);
+		gsize n = line.len - (gsize) (p - line.p);
+		if (n >= 5 && memcmp (p, "-----", 5) == 0)
+			break;  /* the next section */
+		if (n >= 4 && memcmp (p, "<<< ", 4) == 0) {
+			p += 4;
+			n -= 4;
+		}
+		if (n < 5 || (p[0] != '4' && p[0] != '5') || !g_ascii_isdigit (p[1]) ||
+		    !g_ascii_isdigit (p[2]) || (p[3] != ' ' && p[3] != '-'))
+			continue;
+		any = (BdbLine) { p, n };
+		if (status && status[0] == p[0])
+			same_class = any;
+	}
+	const BdbLine *best = same_class.p ? &same_class : &any;
+	if (best->p)
+		bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, best->p, (gssize) best->len);
+}
+
 /* Recipient blocks that name nobody readable ("Final-Recipient: rfc822;
  * @mx.example.org", or Action and Status with no recipient field) while
  * the human-readable part names the failed addresses: read them from the
@@ -372,6 +414,10 @@ bdb_read_delivery_status (const BdbMessageView *view, BdbReport *report)
 	fill_missing_recipients (view, report);
 	/* When the DSN block was read out of the text, the text has nothing
 	 * more to say: its "paragraph" about a recipient is the block itself. */
+	/* A transcript's reply line says more than a paragraph that only
+	 * names the recipient ("(expanded from: <a@b>)"). */
+	if (view->text)
+		fill_from_transcript (view->text->str, report);
 	if (view->text && view->status_part)
 		fill_from_text (view->text->str, report);
 	bdb_report_set (report, BDB_FIELD_EXTRACTOR, extractor, -1);
