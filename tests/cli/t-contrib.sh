@@ -349,7 +349,9 @@ smtputf8_enable = no
 biff = no
 alias_maps = hash:$PF/aliases/aliases
 alias_database = \$alias_maps
-local_recipient_maps = \$alias_maps
+# Accept any local recipient, so that local(8) itself bounces an unknown
+# one (step 4).
+local_recipient_maps =
 EOF
 	grep -v '^#' "$C/postfix/main.cf" | pf_subst >>"$PF/etc/main.cf"
 	cat >"$PF/etc/master.cf" <<EOF
@@ -376,6 +378,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 	grep -v '^#' "$C/postfix/master.cf" | pf_subst >>"$PF/etc/master.cf"
 	grep -v '^#' "$C/postfix/transport" | grep . | pf_subst >"$PF/etc/transport"
+	# A host that refuses connections (step 4): a port nothing listens on.
+	DEADPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	echo "unreachable.example smtp:[127.0.0.1]:$DEADPORT" >>"$PF/etc/transport"
 	grep -v '^#' "$C/postfix/aliases" | grep . | pf_subst >"$PF/aliases/aliases"
 	# The syntax: postconf parses master.cf and main.cf without a warning.
 	expect_status 0 "postconf -M bouncedb/unix" -- postconf -c "$PF/etc" -M bouncedb/unix
@@ -398,10 +403,10 @@ EOF
 		postalias -c "$PF/etc" "hash:$PF/aliases/aliases"
 		expect_status 0 "postfix start" -- postfix -c "$PF/etc" start
 		wait_for test -S "$PF/spool/public/pickup" -o -p "$PF/spool/public/pickup"
-		smtp() { # FILE RCPT: send with the null sender, as bounces come
-			python3 - "$PORT" "$1" "$2" <<'PY'
+		smtp() { # FILE RCPT [SENDER]: by default the null sender, as bounces come
+			python3 - "$PORT" "$1" "$2" "${3:-}" <<'PY'
 import smtplib, sys
-port, path, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+port, path, rcpt, sender = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 with open(path, "rb") as f:
     data = f.read()
 for attempt in range(50):
@@ -413,7 +418,7 @@ for attempt in range(50):
 else:
     sys.exit("cannot connect to 127.0.0.1:%d" % port)
 with s:
-    s.sendmail("", [rcpt], data)
+    s.sendmail(sender, [rcpt], data)
 PY
 		}
 		# 1. the bounce address, through the pipe transport
@@ -448,6 +453,31 @@ PY
 		wait_for grep -q "relay=local.*status=sent (delivered to command" "$PF/maillog" ||
 			fail "postfix: alias delivered: no 'relay=local.*status=sent (delivered to command' in maillog"
 		expect_no_grep "status=bounced" "$PF/maillog" "postfix: nothing bounced"
+		# 4. Postfix's own bounces, as it writes them today: a newsletter
+		# from bounces@ to a local user that does not exist (local(8):
+		# 5.1.1) and to a host that refuses connections (tried once, with
+		# no queue lifetime: failed, 4.4.1).  Each DSN comes back through
+		# the pipe.
+		postconf -c "$PF/etc" -e maximal_queue_lifetime=0
+		postfix -c "$PF/etc" reload >/dev/null 2>&1
+		expect_status 0 "smtp: a newsletter to a user that does not exist" -- \
+			smtp "$CORPUS_HUMAN" nosuchuser@localhost.localdomain bounces@lists.example.org
+		ok
+		wait_for is_suppressed "$PF/db" nosuchuser@localhost.localdomain ||
+			fail "postfix: its bounce for an unknown user did not suppress the address"
+		expect_status 0 "show the unknown user" -- "$B" show --db "$PF/db" nosuchuser@localhost.localdomain
+		expect_grep "userunknown.*5\.1\.1" "$TMP/out" "postfix's unknown-user bounce reads as userunknown, 5.1.1"
+		expect_status 0 "smtp: a newsletter to a host that refuses connections" -- \
+			smtp "$CORPUS_HUMAN" reader@unreachable.example bounces@lists.example.org
+		ok
+		# (A qmgr that has not restarted since the reload yet defers the
+		# message: the flush has the new one retry it.)
+		wait_for sh -c 'postqueue -c "$3" -f; "$1" show --db "$2" reader@unreachable.example | grep -q "soft-bounce counter: 1"' \
+			sh "$B" "$PF/db" "$PF/etc" ||
+			fail "postfix: its bounce for a refused connection was not counted as a soft bounce"
+		expect_status 0 "a refused connection does not suppress" -- "$B" check --db "$PF/db" reader@unreachable.example
+		expect_status 0 "show the unreachable reader" -- "$B" show --db "$PF/db" reader@unreachable.example
+		expect_grep "soft .*4\.4\.1.*Connection refused" "$TMP/out" "postfix's bounce keeps status and diagnostic"
 		ok
 		wait_for sh -c 'postqueue -c "$1" -j | grep -q . && exit 1; exit 0' sh "$PF/etc" ||
 			fail "postfix: the queue is not empty"
