@@ -166,6 +166,21 @@ bdb_line_starts (const BdbLine *line, const char *strip, const char *prefix)
 	return line->len - i >= n && g_ascii_strncasecmp (line->p + i, prefix, n) == 0;
 }
 
+/* A line of ten or more '-', '=' or '_' and nothing else. */
+static gboolean
+is_rule (const BdbLine *line)
+{
+	gsize n = 0;
+	for (gsize i = 0; i < line->len; i++) {
+		char c = line->p[i];
+		if (c == '-' || c == '=' || c == '_')
+			n++;
+		else if (!g_ascii_isspace (c))
+			return FALSE;
+	}
+	return n >= 10;
+}
+
 /* Lines that introduce the returned message, after leading spaces and
  * decoration ("-", "|", "=", "*").  Compared as prefixes. */
 static const char *const copy_markers[] = {
@@ -195,17 +210,22 @@ bdb_text_notice_end (const char *text, const char *end)
 	const char *cursor = text;
 	BdbLine line;
 	gboolean after_blank = TRUE;
+	const char *rule = NULL;  /* the line before, when it was "-----..." */
 	while (bdb_text_next_line (&cursor, end, &line)) {
 		if (line.len == 0 || bdb_line_is_blank (&line)) {
 			after_blank = TRUE;
+			rule = NULL;
 			continue;
 		}
-		/* A header block at the start of a line: the message itself,
-		 * pasted without a marker. */
-		if (after_blank && line.len > 9 && (g_ascii_strncasecmp (line.p, "Received:", 9) == 0 ||
-		                                    g_ascii_strncasecmp (line.p, "Return-Path:", 12) == 0))
-			return line.p;
+		/* A header block at the start of a line, after a blank line or
+		 * a rule of dashes: the message itself, pasted without a marker
+		 * (au/EZweb: "----...----" then "Received: ..."). */
+		if ((after_blank || rule) && line.len > 9 &&
+		    (g_ascii_strncasecmp (line.p, "Received:", 9) == 0 ||
+		     g_ascii_strncasecmp (line.p, "Return-Path:", 12) == 0))
+			return rule ? rule : line.p;
 		after_blank = FALSE;
+		rule = is_rule (&line) ? line.p : NULL;
 		for (gsize i = 0; i < G_N_ELEMENTS (copy_markers); i++)
 			if (bdb_line_starts (&line, "-|=*", copy_markers[i]))
 				return line.p;
