@@ -330,7 +330,16 @@ pf_subst() {
 if have postconf; then
 	PF=$TMP/postfix
 	mkdir -p "$PF/etc" "$PF/spool" "$PF/data" "$PF/db" "$PF/aliases"
-	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+	PORT=$(freeport)
+	# A second smtpd plays the remote servers of step 5: it refuses
+	# recipients of some domains as real servers do (remote-access).
+	RPORT=$(freeport)
+	cat >"$PF/etc/remote-access" <<EOF
+gone.example     550 5.1.1 User unknown
+blocked.example  554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.example
+full.example     552 5.2.2 Mailbox full
+EOF
 	cat >"$PF/etc/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $PF/spool
@@ -356,6 +365,8 @@ EOF
 	grep -v '^#' "$C/postfix/main.cf" | pf_subst >>"$PF/etc/main.cf"
 	cat >"$PF/etc/master.cf" <<EOF
 127.0.0.1:$PORT inet n  -       n       -       -       smtpd
+127.0.0.1:$RPORT inet n -       n       -       -       smtpd
+  -o smtpd_recipient_restrictions=check_recipient_access,texthash:$PF/etc/remote-access,permit_mynetworks,reject
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -379,8 +390,11 @@ EOF
 	grep -v '^#' "$C/postfix/master.cf" | pf_subst >>"$PF/etc/master.cf"
 	grep -v '^#' "$C/postfix/transport" | grep . | pf_subst >"$PF/etc/transport"
 	# A host that refuses connections (step 4): a port nothing listens on.
-	DEADPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	DEADPORT=$(freeport)
 	echo "unreachable.example smtp:[127.0.0.1]:$DEADPORT" >>"$PF/etc/transport"
+	for d in gone.example blocked.example full.example; do
+		echo "$d smtp:[127.0.0.1]:$RPORT" >>"$PF/etc/transport"
+	done
 	grep -v '^#' "$C/postfix/aliases" | grep . | pf_subst >"$PF/aliases/aliases"
 	# The syntax: postconf parses master.cf and main.cf without a warning.
 	expect_status 0 "postconf -M bouncedb/unix" -- postconf -c "$PF/etc" -M bouncedb/unix
@@ -478,6 +492,32 @@ PY
 		expect_status 0 "a refused connection does not suppress" -- "$B" check --db "$PF/db" reader@unreachable.example
 		expect_status 0 "show the unreachable reader" -- "$B" show --db "$PF/db" reader@unreachable.example
 		expect_grep "soft .*4\.4\.1.*Connection refused" "$TMP/out" "postfix's bounce keeps status and diagnostic"
+		# 5. What remote servers answer at RCPT, as Postfix reports it
+		# ("host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <a@b>: Recipient
+		# address rejected: ... (in reply to RCPT TO command)"): a dead
+		# mailbox is suppressed, a full one counted, and a blocklisting of
+		# our host held against no recipient.
+		for rcpt in nobody@gone.example reader@blocked.example reader@full.example; do
+			expect_status 0 "smtp: a newsletter to $rcpt" -- smtp "$CORPUS_HUMAN" "$rcpt" bounces@lists.example.org
+		done
+		ok
+		wait_for is_suppressed "$PF/db" nobody@gone.example ||
+			fail "postfix: a remote 550 5.1.1 at RCPT did not suppress the address"
+		expect_status 0 "show the remote unknown user" -- "$B" show --db "$PF/db" nobody@gone.example
+		expect_grep "userunknown.*5\.1\.1" "$TMP/out" "a remote 550 5.1.1 reads as userunknown"
+		ok
+		wait_for sh -c '"$1" show --db "$2" reader@full.example | grep -q "soft-bounce counter: 1"' sh "$B" "$PF/db" ||
+			fail "postfix: a remote 552 5.2.2 was not counted as a soft bounce"
+		expect_status 0 "a full mailbox does not suppress at once" -- "$B" check --db "$PF/db" reader@full.example
+		expect_status 0 "show the full mailbox" -- "$B" show --db "$PF/db" reader@full.example
+		expect_grep "mailboxfull.*5\.2\.2" "$TMP/out" "a remote 552 5.2.2 reads as mailboxfull"
+		ok
+		# (stats lists it among the sender-side incidents: "blocked.example blocked".)
+		wait_for sh -c '"$1" stats --db "$2" | grep -Eq "blocked\.example +blocked$"' sh "$B" "$PF/db" ||
+			fail "postfix: the blocklisting was not tallied as our own problem"
+		expect_status 0 "a blocklisting of our host does not suppress" -- "$B" check --db "$PF/db" reader@blocked.example
+		expect_status 0 "show the blocked reader" -- "$B" show --db "$PF/db" reader@blocked.example
+		expect_no_grep "soft-bounce counter" "$TMP/out" "a blocklisting is not a soft bounce of the recipient"
 		ok
 		wait_for sh -c 'postqueue -c "$1" -j | grep -q . && exit 1; exit 0' sh "$PF/etc" ||
 			fail "postfix: the queue is not empty"
