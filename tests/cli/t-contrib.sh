@@ -395,6 +395,7 @@ EOF
 	for d in gone.example blocked.example full.example; do
 		echo "$d smtp:[127.0.0.1]:$RPORT" >>"$PF/etc/transport"
 	done
+	echo "slow.example smtp:[127.0.0.1]:$DEADPORT" >>"$PF/etc/transport"
 	grep -v '^#' "$C/postfix/aliases" | grep . | pf_subst >"$PF/aliases/aliases"
 	# The syntax: postconf parses master.cf and main.cf without a warning.
 	expect_status 0 "postconf -M bouncedb/unix" -- postconf -c "$PF/etc" -M bouncedb/unix
@@ -467,6 +468,28 @@ PY
 		wait_for grep -q "relay=local.*status=sent (delivered to command" "$PF/maillog" ||
 			fail "postfix: alias delivered: no 'relay=local.*status=sent (delivered to command' in maillog"
 		expect_no_grep "status=bounced" "$PF/maillog" "postfix: nothing bounced"
+		# 4a. Postfix's delay warning ("Delayed Mail (still being
+		# retried)", Action: delayed) for a host that refuses connections:
+		# no bounce, so neither a soft bounce nor a suppression.
+		postconf -c "$PF/etc" -e delay_warning_time=1s
+		postfix -c "$PF/etc" reload >/dev/null 2>&1
+		expect_status 0 "smtp: a newsletter to a host that is down" -- \
+			smtp "$CORPUS_HUMAN" reader@slow.example bounces@lists.example.org
+		ok
+		wait_for grep -q "to=<reader@slow.example>.*status=deferred" "$PF/maillog" ||
+			fail "postfix: the message to slow.example was not deferred"
+		# The warning goes out on a later attempt, once the message is
+		# older than delay_warning_time: have it retried until it is.
+		ok
+		wait_for sh -c 'postqueue -c "$3" -f; "$1" show --db "$2" reader@slow.example | grep -q " delay "' \
+			sh "$B" "$PF/db" "$PF/etc" ||
+			fail "postfix: its delay warning was not recorded"
+		expect_status 0 "a delay warning does not suppress" -- "$B" check --db "$PF/db" reader@slow.example
+		expect_status 0 "show the delayed reader" -- "$B" show --db "$PF/db" reader@slow.example
+		expect_grep " delay .*4\.4\.1" "$TMP/out" "the delay warning is kept with its status"
+		expect_no_grep "soft-bounce counter" "$TMP/out" "a delay warning is not a soft bounce"
+		postsuper -c "$PF/etc" -d ALL deferred >/dev/null 2>&1
+		postconf -c "$PF/etc" -e delay_warning_time=0
 		# 4. Postfix's own bounces, as it writes them today: a newsletter
 		# from bounces@ to a local user that does not exist (local(8):
 		# 5.1.1) and to a host that refuses connections (tried once, with
