@@ -335,6 +335,7 @@ if have postconf; then
 	# A second smtpd plays the remote servers of step 5: it refuses
 	# recipients of some domains as real servers do (remote-access).
 	RPORT=$(freeport)
+	SPORT=$(freeport)  # and one that takes nothing over 1,000 bytes
 	cat >"$PF/etc/remote-access" <<EOF
 gone.example     550 5.1.1 User unknown
 blocked.example  554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.example
@@ -367,6 +368,8 @@ EOF
 127.0.0.1:$PORT inet n  -       n       -       -       smtpd
 127.0.0.1:$RPORT inet n -       n       -       -       smtpd
   -o smtpd_recipient_restrictions=check_recipient_access,texthash:$PF/etc/remote-access,permit_mynetworks,reject
+127.0.0.1:$SPORT inet n -       n       -       -       smtpd
+  -o message_size_limit=1000
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -396,6 +399,7 @@ EOF
 		echo "$d smtp:[127.0.0.1]:$RPORT" >>"$PF/etc/transport"
 	done
 	echo "slow.example smtp:[127.0.0.1]:$DEADPORT" >>"$PF/etc/transport"
+	echo "small.example smtp:[127.0.0.1]:$SPORT" >>"$PF/etc/transport"
 	grep -v '^#' "$C/postfix/aliases" | grep . | pf_subst >"$PF/aliases/aliases"
 	# The syntax: postconf parses master.cf and main.cf without a warning.
 	expect_status 0 "postconf -M bouncedb/unix" -- postconf -c "$PF/etc" -M bouncedb/unix
@@ -519,8 +523,9 @@ PY
 		# ("host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <a@b>: Recipient
 		# address rejected: ... (in reply to RCPT TO command)"): a dead
 		# mailbox is suppressed, a full one counted, and a blocklisting of
-		# our host held against no recipient.
-		for rcpt in nobody@gone.example reader@blocked.example reader@full.example; do
+		# our host held against no recipient; nor is a message too large
+		# for the server (SIZE 1000: Postfix gives up itself, 5.3.4).
+		for rcpt in nobody@gone.example reader@blocked.example reader@full.example reader@small.example; do
 			expect_status 0 "smtp: a newsletter to $rcpt" -- smtp "$CORPUS_HUMAN" "$rcpt" bounces@lists.example.org
 		done
 		ok
@@ -541,6 +546,13 @@ PY
 		expect_status 0 "a blocklisting of our host does not suppress" -- "$B" check --db "$PF/db" reader@blocked.example
 		expect_status 0 "show the blocked reader" -- "$B" show --db "$PF/db" reader@blocked.example
 		expect_no_grep "soft-bounce counter" "$TMP/out" "a blocklisting is not a soft bounce of the recipient"
+		ok
+		wait_for sh -c '"$1" stats --db "$2" | grep -Eq "small\.example +mesgtoobig$"' sh "$B" "$PF/db" ||
+			fail "postfix: a message too large for the server was not tallied as our own problem"
+		expect_status 0 "a message too large does not suppress" -- "$B" check --db "$PF/db" reader@small.example
+		expect_status 0 "show the reader behind a size limit" -- "$B" show --db "$PF/db" reader@small.example
+		expect_grep "mesgtoobig.*5\.3\.4" "$TMP/out" "postfix's size refusal reads as mesgtoobig, 5.3.4"
+		expect_no_grep "soft-bounce counter" "$TMP/out" "a size refusal is not a soft bounce of the recipient"
 		ok
 		wait_for sh -c 'postqueue -c "$1" -j | grep -q . && exit 1; exit 0' sh "$PF/etc" ||
 			fail "postfix: the queue is not empty"
