@@ -412,12 +412,12 @@ bdb_read_delivery_status (const BdbMessageView *view, BdbReport *report)
 	if (report->records->len == 0)
 		return FALSE;
 	fill_missing_recipients (view, report);
-	/* When the DSN block was read out of the text, the text has nothing
-	 * more to say: its "paragraph" about a recipient is the block itself. */
 	/* A transcript's reply line says more than a paragraph that only
 	 * names the recipient ("(expanded from: <a@b>)"). */
 	if (view->text)
 		fill_from_transcript (view->text->str, report);
+	/* When the DSN block was read out of the text, the text has nothing
+	 * more to say: its "paragraph" about a recipient is the block itself. */
 	if (view->text && view->status_part)
 		fill_from_text (view->text->str, report);
 	bdb_report_set (report, BDB_FIELD_EXTRACTOR, extractor, -1);
