@@ -9,6 +9,7 @@
 #include <bouncedb/address.h>
 #include "fields.h"
 #include "report-private.h"
+#include "text.h"
 
 static const struct {
 	const char *name;
@@ -88,14 +89,8 @@ bdb_read_feedback_report (const BdbMessageView *view, BdbReport *report)
 	 * line as the diagnostic. */
 	const char *summary = NULL;
 	gsize summary_len = 0;
-	if (view->text && view->text->len) {
-		const char *s = view->text->str;
-		while (*s == '\n' || *s == '\r' || *s == ' ')
-			s++;
-		const char *e = strpbrk (s, "\r\n");
-		summary = s;
-		summary_len = e ? (gsize) (e - s) : strlen (s);
-	}
+	if (view->text && view->text->len)
+		summary = bdb_text_first_line (view->text->str, &summary_len);
 
 	for (guint i = 0; i < rcpts->len; i++) {
 		BdbRecord *rec = bdb_report_add_record (report);

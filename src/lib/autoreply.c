@@ -58,11 +58,9 @@ bdb_read_autoreply (const BdbMessageView *view, BdbReport *report)
 	bdb_record_set_recipient (rec, from, "from");
 	/* The first line of the notice says why. */
 	if (view->text) {
-		const char *s = view->text->str;
-		while (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t')
-			s++;
-		const char *e = strpbrk (s, "\r\n");
-		bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, s, e ? e - s : -1);
+		gsize n;
+		const char *s = bdb_text_first_line (view->text->str, &n);
+		bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, s, (gssize) n);
 	}
 	bdb_report_set (report, BDB_FIELD_EXTRACTOR, "rfc3834", -1);
 	return TRUE;

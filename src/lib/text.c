@@ -62,6 +62,15 @@ bdb_text_strdown (const char *s)
 }
 
 const char *
+bdb_text_first_line (const char *text, gsize *len)
+{
+	while (g_ascii_isspace (*text))
+		text++;
+	*len = strcspn (text, "\r\n");
+	return text;
+}
+
+const char *
 bdb_text_find_nocase (const char *haystack, const char *needle)
 {
 	return bdb_text_find_nocase_n (haystack, haystack + strlen (haystack), needle);

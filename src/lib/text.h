@@ -19,6 +19,11 @@ char *bdb_text_paragraph_with (const char *text, const char *address, gsize limi
  * "MAILER-DAEMON" is recognised may depend on the locale of the process. */
 char *bdb_text_strdown (const char *s);
 
+/* The first line of @text with something on it (leading blank space and
+ * blank lines skipped), without its line end: a pointer into @text and its
+ * length in *@len (0 when @text is blank). */
+const char *bdb_text_first_line (const char *text, gsize *len);
+
 /* Case-insensitive (ASCII) substring search; NULL when absent. */
 const char *bdb_text_find_nocase (const char *haystack, const char *needle);
 

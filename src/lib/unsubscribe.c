@@ -11,6 +11,7 @@
  */
 #include <string.h>
 #include "report-private.h"
+#include "text.h"
 
 /* Is @subject "unsubscribe", give or take case and spaces? */
 static gboolean
@@ -51,14 +52,10 @@ bdb_read_unsubscribe (const BdbMessageView *view, BdbReport *report)
 	bdb_record_set_recipient (rec, from, "from");
 	bdb_report_set (report, BDB_FIELD_FEEDBACK_TYPE, "opt-out", -1);
 	/* The request's first line, when it has one, says who sent it. */
-	if (view->text) {
-		const char *s = view->text->str;
-		while (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t')
-			s++;
-		const char *e = strpbrk (s, "\r\n");
-		if (*s)
-			bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, s, e ? e - s : -1);
-	}
+	gsize n = 0;
+	const char *first = view->text ? bdb_text_first_line (view->text->str, &n) : NULL;
+	if (n)
+		bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, first, (gssize) n);
 	bdb_report_set (report, BDB_FIELD_EXTRACTOR, "rfc2369-unsubscribe", -1);
 	return TRUE;
 }
