@@ -472,6 +472,11 @@ PY
 		wait_for grep -q "relay=local.*status=sent (delivered to command" "$PF/maillog" ||
 			fail "postfix: alias delivered: no 'relay=local.*status=sent (delivered to command' in maillog"
 		expect_no_grep "status=bounced" "$PF/maillog" "postfix: nothing bounced"
+		# shows ADDRESS PATTERN: `bouncedb show ADDRESS` matches PATTERN.
+		shows() { "$B" show --db "$PF/db" "$1" | grep -q "$2"; }
+		# retried_shows ADDRESS PATTERN: the same after Postfix has retried
+		# its deferred mail.
+		retried_shows() { postqueue -c "$PF/etc" -f; shows "$@"; }
 		# 4a. Postfix's delay warning ("Delayed Mail (still being
 		# retried)", Action: delayed) for a host that refuses connections:
 		# no bounce, so neither a soft bounce nor a suppression.
@@ -485,8 +490,7 @@ PY
 		# The warning goes out on a later attempt, once the message is
 		# older than delay_warning_time: have it retried until it is.
 		ok
-		wait_for sh -c 'postqueue -c "$3" -f; "$1" show --db "$2" reader@slow.example | grep -q " delay "' \
-			sh "$B" "$PF/db" "$PF/etc" ||
+		wait_for retried_shows reader@slow.example " delay " ||
 			fail "postfix: its delay warning was not recorded"
 		expect_status 0 "a delay warning does not suppress" -- "$B" check --db "$PF/db" reader@slow.example
 		expect_status 0 "show the delayed reader" -- "$B" show --db "$PF/db" reader@slow.example
@@ -513,12 +517,22 @@ PY
 		ok
 		# (A qmgr that has not restarted since the reload yet defers the
 		# message: the flush has the new one retry it.)
-		wait_for sh -c 'postqueue -c "$3" -f; "$1" show --db "$2" reader@unreachable.example | grep -q "soft-bounce counter: 1"' \
-			sh "$B" "$PF/db" "$PF/etc" ||
+		wait_for retried_shows reader@unreachable.example "soft-bounce counter: 1" ||
 			fail "postfix: its bounce for a refused connection was not counted as a soft bounce"
 		expect_status 0 "a refused connection does not suppress" -- "$B" check --db "$PF/db" reader@unreachable.example
 		expect_status 0 "show the unreachable reader" -- "$B" show --db "$PF/db" reader@unreachable.example
 		expect_grep "soft .*4\.4\.1.*Connection refused" "$TMP/out" "postfix's bounce keeps status and diagnostic"
+		# sender_side ADDRESS REASON STATUS WHAT: the bounce for ADDRESS is a
+		# sender-side incident (stats: "DOMAIN REASON"), held against no one.
+		sender_side() {
+			ok
+			wait_for sh -c '"$1" stats --db "$2" | grep -Fq "$3 $4"' sh "$B" "$PF/db" "${1#*@}" "$2" ||
+				fail "postfix: $4 was not tallied as our own problem"
+			expect_status 0 "$4 does not suppress" -- "$B" check --db "$PF/db" "$1"
+			expect_status 0 "show $1" -- "$B" show --db "$PF/db" "$1"
+			expect_grep "$2.*$3" "$TMP/out" "$4 reads as $2, $3"
+			expect_no_grep "soft-bounce counter" "$TMP/out" "$4 is not a soft bounce of the recipient"
+		}
 		# 5. What remote servers answer at RCPT, as Postfix reports it
 		# ("host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <a@b>: Recipient
 		# address rejected: ... (in reply to RCPT TO command)"): a dead
@@ -534,25 +548,13 @@ PY
 		expect_status 0 "show the remote unknown user" -- "$B" show --db "$PF/db" nobody@gone.example
 		expect_grep "userunknown.*5\.1\.1" "$TMP/out" "a remote 550 5.1.1 reads as userunknown"
 		ok
-		wait_for sh -c '"$1" show --db "$2" reader@full.example | grep -q "soft-bounce counter: 1"' sh "$B" "$PF/db" ||
+		wait_for shows reader@full.example "soft-bounce counter: 1" ||
 			fail "postfix: a remote 552 5.2.2 was not counted as a soft bounce"
 		expect_status 0 "a full mailbox does not suppress at once" -- "$B" check --db "$PF/db" reader@full.example
 		expect_status 0 "show the full mailbox" -- "$B" show --db "$PF/db" reader@full.example
 		expect_grep "mailboxfull.*5\.2\.2" "$TMP/out" "a remote 552 5.2.2 reads as mailboxfull"
-		ok
-		# (stats lists it among the sender-side incidents: "blocked.example blocked".)
-		wait_for sh -c '"$1" stats --db "$2" | grep -Eq "blocked\.example +blocked$"' sh "$B" "$PF/db" ||
-			fail "postfix: the blocklisting was not tallied as our own problem"
-		expect_status 0 "a blocklisting of our host does not suppress" -- "$B" check --db "$PF/db" reader@blocked.example
-		expect_status 0 "show the blocked reader" -- "$B" show --db "$PF/db" reader@blocked.example
-		expect_no_grep "soft-bounce counter" "$TMP/out" "a blocklisting is not a soft bounce of the recipient"
-		ok
-		wait_for sh -c '"$1" stats --db "$2" | grep -Eq "small\.example +mesgtoobig$"' sh "$B" "$PF/db" ||
-			fail "postfix: a message too large for the server was not tallied as our own problem"
-		expect_status 0 "a message too large does not suppress" -- "$B" check --db "$PF/db" reader@small.example
-		expect_status 0 "show the reader behind a size limit" -- "$B" show --db "$PF/db" reader@small.example
-		expect_grep "mesgtoobig.*5\.3\.4" "$TMP/out" "postfix's size refusal reads as mesgtoobig, 5.3.4"
-		expect_no_grep "soft-bounce counter" "$TMP/out" "a size refusal is not a soft bounce of the recipient"
+		sender_side reader@blocked.example blocked 5.7.1 "a blocklisting of our host"
+		sender_side reader@small.example mesgtoobig 5.3.4 "a message too large for the server"
 		ok
 		wait_for sh -c 'postqueue -c "$1" -j | grep -q . && exit 1; exit 0' sh "$PF/etc" ||
 			fail "postfix: the queue is not empty"
