@@ -291,8 +291,10 @@ fill_from_transcript (const char *text, BdbReport *report)
 	if (report->records->len != 1)
 		return;
 	BdbRecord *rec = report->records->pdata[0];
+	if (rec->v[BDB_FIELD_DIAGNOSTIC])
+		return;
 	const char *mark = bdb_text_find_nocase (text, "Transcript of session follows");
-	if (rec->v[BDB_FIELD_DIAGNOSTIC] || !mark)
+	if (!mark)
 		return;
 	const char *status = rec->v[BDB_FIELD_DSN_STATUS];
 	const char *end = bdb_text_notice_end (mark, text + strlen (text));

@@ -36,10 +36,10 @@ bdb_read_unsubscribe (const BdbMessageView *view, BdbReport *report)
 {
 	GMimeObject *obj = GMIME_OBJECT (view->message);
 	const char *from = report->v[BDB_FIELD_REPORT_FROM];
-	const char *apple = g_mime_object_get_header (obj, "X-Apple-Unsubscribe");
 
 	if (!from || view->daemon_sender || view->status_part || view->feedback_part)
 		return FALSE;
+	const char *apple = g_mime_object_get_header (obj, "X-Apple-Unsubscribe");
 	while (apple && g_ascii_isspace (*apple))
 		apple++;
 	if (!(apple && g_ascii_strncasecmp (apple, "true", 4) == 0) &&
