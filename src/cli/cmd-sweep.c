@@ -102,7 +102,11 @@ add_message (Sweep *sw, BdbMaildirEntry *entry, const char *data, gsize len)
 	Item *it = g_new0 (Item, 1);
 	it->entry = entry;
 	it->data = entry ? NULL : g_bytes_new (data, len);
-	it->arrival = entry ? entry->mtime : bdb_cli_now ();
+	/* A Maildir file arrived when it was written; a clock that was ahead
+	 * (or a pinned BOUNCEDB_NOW) must not place it in the future, where
+	 * a signed token would look not yet valid or already expired. */
+	gint64 now = bdb_cli_now ();
+	it->arrival = entry && entry->mtime > 0 && entry->mtime < now ? entry->mtime : now;
 	g_ptr_array_add (sw->items, it);
 }
 

@@ -114,7 +114,7 @@ M1=$SRCDIR/doc/bouncedb.1
 expect_grep sweep "$TMP/commands" "command list from --help"
 # long options of each command, from its --help: $TMP/options.CMD
 while read -r cmd; do
-	"$BOUNCEDB" "$cmd" --help | sed -n -E 's/^ +(-[a-zA-Z], )?(--[a-z][a-z-]*).*/\2/p' |
+	"$BOUNCEDB" "$cmd" --help | sed -n -E 's/^ +(-[[:alpha:]], )?(--[[:lower:]][[:lower:]-]*).*/\2/p' |
 		sort -u >"$TMP/options.$cmd"
 done <"$TMP/commands"
 long_options() {
@@ -135,7 +135,7 @@ done <"$TMP/commands"
 # contrib/bouncedb.conf.example; every key of the example is read.
 M5=$SRCDIR/doc/bouncedb.conf.5
 EX=$C/bouncedb.conf.example
-sed -n -E 's/.*(g_key_file_get_[a-z_]+|bdb_cli_config_size|bdb_cli_config_uint|get_count) \([^,]+, "([a-z_]+)", "([a-z_]+)".*/\2 \3/p' \
+sed -n -E 's/.*(g_key_file_get_[[:lower:]_]+|bdb_cli_config_size|bdb_cli_config_uint|get_count) \([^,]+, "([[:lower:]_]+)", "([[:lower:]_]+)".*/\2 \3/p' \
 	"$SRCDIR"/src/cli/*.c | sort -u >"$TMP/keys"
 expect_grep "database map_size" "$TMP/keys" "config keys found in src/cli"
 # the lines of section $2 of file $1 (man page: .SH "[s]"; ini: [s])
@@ -153,16 +153,16 @@ while read -r section key; do
 	ini_section "$EX" "$section" | grep -q "^#$key = " ||
 		fail "bouncedb.conf.example: no [$section] $key"
 done <"$TMP/keys"
-for section in $(sed -n 's/^\[\([a-z]*\)\]$/\1/p' "$EX"); do
+for section in $(sed -n 's/^\[\([[:lower:]]*\)\]$/\1/p' "$EX"); do
 	[ "$section" = expiry ] && continue   # its keys are reason names
-	for key in $(ini_section "$EX" "$section" | sed -n 's/^#\([a-z_]*\) = .*/\1/p'); do
+	for key in $(ini_section "$EX" "$section" | sed -n 's/^#\([[:lower:]_]*\) = .*/\1/p'); do
 		ok
 		grep -q "^$section $key\$" "$TMP/keys" ||
 			fail "bouncedb.conf.example: [$section] $key is not read by bouncedb"
 	done
 done
 # The example, uncommented, is a working configuration.
-sed -e 's/^#\([a-z_]* = \)/\1/' -e '/^rules_file = /d' -e '/^key_file = /d' \
+sed -e 's/^#\([[:lower:]_]* = \)/\1/' -e '/^rules_file = /d' -e '/^key_file = /d' \
 	-e "s|/var/lib/bouncedb|$TMP/exdb|" "$EX" >"$TMP/example.conf"
 expect_status 0 "example configuration: ingest" -- sh -c '"$1" --config "$2" ingest < "$3"' sh \
 	"$B" "$TMP/example.conf" "$CORPUS_BOUNCE"

@@ -78,6 +78,8 @@ expect_status 0 "expired token does not suppress" -- $B check --db "$TMP/db" bob
 mkdir -p "$TMP/md/new" "$TMP/md/cur" "$TMP/md/tmp"
 dsn dave@example.com bounces@lists.example.org s1 >"$TMP/md/new/forged"
 dsn bob@example.com "$BOB" s2 >"$TMP/md/new/genuine"
+# The files are written today, after the pinned clock: a sweep must take
+# the pinned time as their arrival, not their mtime in its future.
 expect_status 0 "sweep with verification" -- $B sweep --json --db "$TMP/db" "$TMP/md"
 python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['forged']==1 and s['quarantined']==1 and s['suppressed']==1, s" "$TMP/out" \
 	|| fail "sweep summary with a forged report"
