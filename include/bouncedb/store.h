@@ -26,7 +26,7 @@ typedef struct {
 	guint64 map_size;       /* initial map size in bytes (64 MiB) */
 	guint64 map_size_max;   /* growth limit; past it BDB_ERROR_DB_FULL (16 GiB) */
 	guint lock_timeout_ms;  /* how long a writer waits for the lock (10 s) */
-	gboolean read_only;     /* open for reading only; never creates anything */
+	gboolean read_only;     /* open for reading only; never creates the database */
 	guint dir_mode;         /* mode of a new database directory (0700) */
 	guint file_mode;        /* mode of new database files (0600) */
 } BdbStoreOptions;
@@ -219,9 +219,10 @@ BDB_API gboolean bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTall
 BDB_API gboolean bdb_txn_delete_tally (BdbTxn *txn, const char *name, GError **error);
 
 /* Rewrite the database compactly: a copy without free pages is written
- * next to it, synced, and renamed over it, all under the writer lock.
- * Close @store afterwards: its map shows the old file.  Writers that had
- * the database open before get BDB_ERROR_DB_BUSY and retry. */
+ * next to it, synced, and renamed over it.  Only when no other process has
+ * the database open (every open store holds bouncedb.open shared; this
+ * takes it exclusive, waiting up to lock_timeout_ms): otherwise
+ * BDB_ERROR_DB_BUSY and nothing changes.  @store stays usable. */
 BDB_API gboolean bdb_store_compact (BdbStore *store, GError **error);
 
 G_END_DECLS

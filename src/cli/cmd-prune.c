@@ -108,19 +108,30 @@ bdb_cmd_prune (BdbCli *cli, int argc, char **argv)
 	g_autofree char *db = bdb_cli_db_dir (cli, db_opt);
 	g_autoptr (BdbStore) store = bdb_cli_open_store (cli, db, FALSE, &error);
 	p.doomed = g_ptr_array_new_with_free_func (g_free);
-	if (!store || !bdb_store_write (store, prune_all, &p, &error) ||
-	    (compact && !bdb_store_compact (store, &error))) {
+	if (!store || !bdb_store_write (store, prune_all, &p, &error)) {
 		bdb_cli_error (cli, db, error);
 		status = bdb_exit_code (error);
-		g_error_free (error);
-	} else if (json) {
+		g_clear_error (&error);
+		g_ptr_array_unref (p.doomed);
+		return bdb_cli_finish (cli, status);
+	}
+	/* The pruning is committed whether or not the compaction can run
+	 * (it needs the database to itself): report both. */
+	gboolean compacted = compact && bdb_store_compact (store, &error);
+	if (json) {
 		printf ("{\"expired\":%" G_GUINT64_FORMAT ",\"removals\":%" G_GUINT64_FORMAT ",\"soft\":%" G_GUINT64_FORMAT
 		        ",\"fingerprints\":%" G_GUINT64_FORMAT ",\"events\":%" G_GUINT64_FORMAT ",\"compacted\":%s}\n",
-		        p.expired, p.tombstones, p.soft, p.seen, p.events, compact ? "true" : "false");
+		        p.expired, p.tombstones, p.soft, p.seen, p.events, compacted ? "true" : "false");
 	} else {
 		printf ("pruned %" G_GUINT64_FORMAT " expired suppressions, %" G_GUINT64_FORMAT " old removals, %"
 		        G_GUINT64_FORMAT " stale soft counters, %" G_GUINT64_FORMAT " fingerprints, %" G_GUINT64_FORMAT
-		        " events%s\n", p.expired, p.tombstones, p.soft, p.seen, p.events, compact ? "; compacted" : "");
+		        " events%s\n", p.expired, p.tombstones, p.soft, p.seen, p.events, compacted ? "; compacted" : "");
+	}
+	if (compact && !compacted) {
+		fflush (stdout);
+		bdb_cli_error (cli, db, error);
+		status = bdb_exit_code (error);
+		g_clear_error (&error);
 	}
 	g_ptr_array_unref (p.doomed);
 	return bdb_cli_finish (cli, status);

@@ -44,7 +44,8 @@ struct _BdbStore {
 	gboolean present[T_COUNT];  /* FALSE: table absent in a read-only store */
 	char *path;
 	BdbStoreOptions opts;
-	int lock_fd;
+	int lock_fd;                /* bouncedb.lock: held exclusive by the one writer */
+	int users_fd;               /* bouncedb.open: held shared while the env is open */
 };
 
 struct _BdbTxn {
@@ -182,21 +183,19 @@ open_tables (BdbStore *s, GError **error)
 	return check (NULL, rc, "cannot initialise the database", error);
 }
 
+/* flock(@fd, @op) with LOCK_NB, retried with a growing sleep for up to
+ * @timeout_ms.  FALSE with errno EWOULDBLOCK when the time ran out. */
 static gboolean
-lock_writer (BdbStore *s, GError **error)
+flock_wait (int fd, int op, guint timeout_ms)
 {
 	guint waited = 0, step = 1;
 	for (;;) {
-		if (flock (s->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		if (flock (fd, op | LOCK_NB) == 0)
 			return TRUE;
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			g_set_error (error, BDB_ERROR, BDB_ERROR_DB, "cannot lock the database: %s",
-			             g_strerror (errno));
+		if (errno != EWOULDBLOCK && errno != EINTR)
 			return FALSE;
-		}
-		if (waited >= s->opts.lock_timeout_ms) {
-			g_set_error (error, BDB_ERROR, BDB_ERROR_DB_BUSY,
-			             "database busy: another writer held it for %u ms", waited);
+		if (waited >= timeout_ms) {
+			errno = EWOULDBLOCK;
 			return FALSE;
 		}
 		g_usleep (step * 1000);
@@ -205,10 +204,92 @@ lock_writer (BdbStore *s, GError **error)
 	}
 }
 
+static gboolean
+lock_writer (BdbStore *s, GError **error)
+{
+	if (flock_wait (s->lock_fd, LOCK_EX, s->opts.lock_timeout_ms))
+		return TRUE;
+	if (errno == EWOULDBLOCK)
+		g_set_error (error, BDB_ERROR, BDB_ERROR_DB_BUSY,
+		             "database busy: another writer held it for %u ms", s->opts.lock_timeout_ms);
+	else
+		g_set_error (error, BDB_ERROR, BDB_ERROR_DB, "cannot lock the database: %s",
+		             g_strerror (errno));
+	return FALSE;
+}
+
 static void
 unlock_writer (BdbStore *s)
 {
 	flock (s->lock_fd, LOCK_UN);
+}
+
+/* Every process holds bouncedb.open shared for as long as its environment
+ * is open; only `prune --compact` takes it exclusive, so a compacted file
+ * is never swapped under an environment that maps the old one (LMDB's lock
+ * file would then pick the wrong meta page: an empty database).  A
+ * read-only opener that can neither open nor create the file (another
+ * user's database that no bouncedb of this version has written yet) goes
+ * without. */
+static gboolean
+join_users (BdbStore *s, GError **error)
+{
+	g_autofree char *path = g_build_filename (s->path, "bouncedb.open", NULL);
+	mdb_mode_t mode = (mdb_mode_t) (s->opts.file_mode ? s->opts.file_mode : 0600);
+	/* flock needs no write access: a reader never creates the file, and
+	 * nobody is locked out by a copy another user created. */
+	s->users_fd = open (path, O_RDONLY | O_CLOEXEC);
+	if (s->users_fd < 0 && errno == ENOENT && !s->opts.read_only)
+		s->users_fd = open (path, O_RDONLY | O_CREAT | O_CLOEXEC, mode);
+	if (s->users_fd < 0) {
+		int e = errno;
+		if (s->opts.read_only)
+			return TRUE;
+		g_set_error (error, BDB_ERROR, e == EACCES || e == EPERM || e == EROFS ? BDB_ERROR_PERMISSION : BDB_ERROR_IO,
+		             "cannot open %s: %s", path, g_strerror (e));
+		return FALSE;
+	}
+	if (flock_wait (s->users_fd, LOCK_SH, s->opts.lock_timeout_ms))
+		return TRUE;
+	if (errno == EWOULDBLOCK)
+		g_set_error (error, BDB_ERROR, BDB_ERROR_DB_BUSY,
+		             "database busy: being compacted for more than %u ms", s->opts.lock_timeout_ms);
+	else
+		g_set_error (error, BDB_ERROR, BDB_ERROR_DB, "cannot lock the database: %s", g_strerror (errno));
+	return FALSE;
+}
+
+/* Create and open the LMDB environment of @s and its tables. */
+static gboolean
+open_env (BdbStore *s, GError **error)
+{
+	int rc = mdb_env_create (&s->env);
+	if (!rc)
+		rc = mdb_env_set_maxdbs (s->env, T_COUNT + 2);
+	if (!rc)
+		rc = mdb_env_set_maxreaders (s->env, 254);
+	if (!rc)
+		rc = mdb_env_set_mapsize (s->env, s->opts.map_size);
+	if (rc)
+		return check (NULL, rc, "cannot set up the database", error);
+	/* MDB_NOTLS: read transactions are not tied to a thread, so parsing
+	 * threads and the writer can share the environment. */
+	unsigned flags = MDB_NOTLS | (s->opts.read_only ? MDB_RDONLY : 0);
+	mdb_mode_t mode = (mdb_mode_t) (s->opts.file_mode ? s->opts.file_mode : 0600);
+	rc = mdb_env_open (s->env, s->path, flags, mode);
+	if ((rc == EACCES || rc == EROFS) && s->opts.read_only) {
+		/* A read-only directory (another user's, a read-only mount): no
+		 * lock file can be written, read without one. */
+		mdb_env_close (s->env);
+		s->env = NULL;
+		if (!(rc = mdb_env_create (&s->env)) && !(rc = mdb_env_set_maxdbs (s->env, T_COUNT + 2)))
+			rc = mdb_env_open (s->env, s->path, flags | MDB_NOLOCK, mode);
+	}
+	if (rc)
+		return check (NULL, rc, "cannot open the database", error);
+	int dead = 0;
+	mdb_reader_check (s->env, &dead);
+	return TRUE;
 }
 
 BdbStore *
@@ -225,6 +306,7 @@ bdb_store_open (const char *dir, const BdbStoreOptions *opts, GError **error)
 		s->opts.map_size_max = s->opts.map_size;
 	s->path = g_strdup (dir);
 	s->lock_fd = -1;
+	s->users_fd = -1;
 
 	if (s->opts.read_only) {
 		g_autofree char *data = g_build_filename (dir, "data.mdb", NULL);
@@ -241,41 +323,14 @@ bdb_store_open (const char *dir, const BdbStoreOptions *opts, GError **error)
 		return NULL;
 	}
 
-	int rc = mdb_env_create (&s->env);
-	if (!rc)
-		rc = mdb_env_set_maxdbs (s->env, T_COUNT + 2);
-	if (!rc)
-		rc = mdb_env_set_maxreaders (s->env, 254);
-	if (!rc)
-		rc = mdb_env_set_mapsize (s->env, s->opts.map_size);
-	if (rc) {
-		check (NULL, rc, "cannot set up the database", error);
+	if (!join_users (s, error) || !open_env (s, error)) {
 		bdb_store_close (s);
 		return NULL;
 	}
-	/* MDB_NOTLS: read transactions are not tied to a thread, so parsing
-	 * threads and the writer can share the environment. */
-	unsigned flags = MDB_NOTLS | (s->opts.read_only ? MDB_RDONLY : 0);
-	mdb_mode_t mode = (mdb_mode_t) (s->opts.file_mode ? s->opts.file_mode : 0600);
-	rc = mdb_env_open (s->env, dir, flags, mode);
-	if ((rc == EACCES || rc == EROFS) && s->opts.read_only) {
-		/* A read-only directory (another user's, a read-only mount): no
-		 * lock file can be written, read without one. */
-		mdb_env_close (s->env);
-		s->env = NULL;
-		if (!(rc = mdb_env_create (&s->env)) && !(rc = mdb_env_set_maxdbs (s->env, T_COUNT + 2)))
-			rc = mdb_env_open (s->env, dir, flags | MDB_NOLOCK, mode);
-	}
-	if (rc) {
-		check (NULL, rc, "cannot open the database", error);
-		bdb_store_close (s);
-		return NULL;
-	}
-	int dead = 0;
-	mdb_reader_check (s->env, &dead);
 
 	if (!s->opts.read_only) {
 		g_autofree char *lock = g_build_filename (dir, "bouncedb.lock", NULL);
+		mdb_mode_t mode = (mdb_mode_t) (s->opts.file_mode ? s->opts.file_mode : 0600);
 		s->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, mode);
 		if (s->lock_fd < 0) {
 			int e = errno;
@@ -308,6 +363,8 @@ bdb_store_close (BdbStore *store)
 		mdb_env_close (store->env);
 	if (store->lock_fd >= 0)
 		close (store->lock_fd);
+	if (store->users_fd >= 0)
+		close (store->users_fd);
 	g_free (store->path);
 	g_free (store);
 }
@@ -1261,8 +1318,13 @@ bdb_txn_delete_tally (BdbTxn *txn, const char *name, GError **error)
 	return del (txn, T_TALLY, name, strlen (name), error);
 }
 
-/* ---- compaction ---------------------------------------------------------------- */
-
+/* Rewrite the database without its free pages.  Only when no other
+ * process has it open: LMDB's lock file describes the file that every open
+ * environment maps, and a file swapped under it reads as another (often
+ * empty) database.  So the compaction takes bouncedb.open exclusive (every
+ * opener holds it shared), writes the copy, closes its own environment,
+ * renames the copy over data.mdb and opens it again before letting
+ * anybody in. */
 gboolean
 bdb_store_compact (BdbStore *store, GError **error)
 {
@@ -1270,38 +1332,68 @@ bdb_store_compact (BdbStore *store, GError **error)
 		g_set_error (error, BDB_ERROR, BDB_ERROR_PERMISSION, "database opened read-only");
 		return FALSE;
 	}
-	if (!lock_writer (store, error))
+	if (store->users_fd < 0 || !store->env) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_DB, "database not open");
 		return FALSE;
+	}
+	/* Converting a flock is not atomic: when it fails, the shared lock
+	 * may be gone too, so it is taken again. */
+	if (!flock_wait (store->users_fd, LOCK_EX, store->opts.lock_timeout_ms)) {
+		int e = errno;
+		flock_wait (store->users_fd, LOCK_SH, G_MAXUINT);
+		if (e == EWOULDBLOCK)
+			g_set_error (error, BDB_ERROR, BDB_ERROR_DB_BUSY,
+			             "cannot compact: another process has the database open "
+			             "(a sweep, filter, ingest or serve); try again when it is idle");
+		else
+			g_set_error (error, BDB_ERROR, BDB_ERROR_DB, "cannot lock the database: %s", g_strerror (e));
+		return FALSE;
+	}
+	gboolean ok = FALSE;
 	g_autofree char *data = g_build_filename (store->path, "data.mdb", NULL);
 	g_autofree char *tmp = g_build_filename (store->path, "data.mdb.compact", NULL);
+	if (!lock_writer (store, error))
+		goto out;
 	unlink (tmp);
-	gboolean ok = FALSE;
 	int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, store->opts.file_mode ? store->opts.file_mode : 0600);
 	if (fd < 0) {
-		g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "cannot create %s: %s", tmp, g_strerror (errno));
+		int e = errno;
+		g_set_error (error, BDB_ERROR, e == ENOSPC || e == EDQUOT ? BDB_ERROR_DB_FULL : BDB_ERROR_IO,
+		             "cannot create %s: %s", tmp, g_strerror (e));
 	} else {
 		int rc = mdb_env_copyfd2 (store->env, fd, MDB_CP_COMPACT);
 		if (rc)
 			check (NULL, rc, "compacting copy failed", error);
 		else if (fsync (fd) != 0)
-			g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "cannot sync %s: %s", tmp, g_strerror (errno));
+			g_set_error (error, BDB_ERROR, errno == ENOSPC ? BDB_ERROR_DB_FULL : BDB_ERROR_IO,
+			             "cannot sync %s: %s", tmp, g_strerror (errno));
 		else
 			ok = TRUE;
 		close (fd);
 	}
-	if (ok && rename (tmp, data) != 0) {
-		g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "cannot replace %s: %s", data, g_strerror (errno));
-		ok = FALSE;
-	}
 	if (ok) {
-		int dfd = open (store->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync (dfd);
-			close (dfd);
+		/* Nobody else has the environment open: once ours is closed, the
+		 * next mdb_env_open is the first and rebuilds lock.mdb from the
+		 * new file's meta pages. */
+		mdb_env_close (store->env);
+		store->env = NULL;
+		if (rename (tmp, data) != 0) {
+			g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "cannot replace %s: %s", data, g_strerror (errno));
+			ok = FALSE;
+		} else {
+			int dfd = open (store->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd >= 0) {
+				fsync (dfd);
+				close (dfd);
+			}
 		}
-	} else {
-		unlink (tmp);
+		if (!open_env (store, ok ? error : NULL) || !open_tables (store, ok ? error : NULL))
+			ok = FALSE;
 	}
+	if (!ok)
+		unlink (tmp);
 	unlock_writer (store);
+out:
+	flock_wait (store->users_fd, LOCK_SH, G_MAXUINT);
 	return ok;
 }
