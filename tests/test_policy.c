@@ -48,25 +48,49 @@ apply_cb (BdbTxn *txn, gpointer data, GError **error)
 	return bdb_policy_apply (&f->policy, txn, f->report, f->verdicts, f->arrival, &f->stats, error);
 }
 
-/* Apply a one-recipient DSN dated @when with @fields; @id makes the
- * message distinct. */
+static void apply_message (Fixture *f, const char *msg, gint64 arrival);
+
+/* Apply a DSN dated @when with @fields, sent back to envelope sender @to
+ * (NULL: an unsigned one); @id makes the message distinct. */
 static void
-apply_dsn (Fixture *f, const char *id, gint64 when, const char *const *fields)
+apply_dsn_to (Fixture *f, const char *to, const char *id, gint64 when, const char *const *fields)
 {
 	g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (when);
 	g_autofree char *date = g_date_time_format (dt, "%a, %d %b %Y %H:%M:%S +0000");
 	g_autofree char *msg = test_dsn_message_at (id, date, fields);
+	if (to) {
+		g_autofree char *header = g_strdup_printf ("To: %s\n", to);
+		char *at = strstr (msg, "To: sender@example.org\n");
+		assert_non_null (at);
+		g_autofree char *signed_msg = g_strdup_printf ("%.*s%s%s", (int) (at - msg), msg, header,
+		                                               at + strlen ("To: sender@example.org\n"));
+		g_free (msg);
+		msg = g_steal_pointer (&signed_msg);
+	}
+	apply_message (f, msg, when + 60);
+}
+
+/* Parse, classify and apply the message @msg arriving at @arrival. */
+static void
+apply_message (Fixture *f, const char *msg, gint64 arrival)
+{
 	f->report = test_parse (msg);
 	guint n = bdb_report_n_records (f->report);
 	f->verdicts = g_new0 (BdbVerdict, n);
 	for (guint i = 0; i < n; i++)
 		bdb_classify (f->rules, bdb_report_get_record (f->report, i), &f->verdicts[i]);
-	f->arrival = when + 60;
+	f->arrival = arrival;
 	GError *error = NULL;
 	if (!bdb_store_write (f->store, apply_cb, f, &error))
 		fail_msg ("apply: %s", error->message);
 	bdb_report_free (f->report);
 	g_free (f->verdicts);
+}
+
+static void
+apply_dsn (Fixture *f, const char *id, gint64 when, const char *const *fields)
+{
+	apply_dsn_to (f, NULL, id, when, fields);
 }
 
 static BdbSuppression *
@@ -308,6 +332,154 @@ test_original_recipient_is_the_key (void **state)
 	assert_false (suppressed_at (f, "internal-user@mailhost.example.org", T0 + 1));
 }
 
+/* With [verify], a token vouches for the one recipient it was signed for.
+ * A subscriber who signs with their own token and names somebody else in
+ * Original-Recipient must not suppress them (nor two hundred of them). */
+typedef struct {
+	const char *disposition;
+	gboolean found;
+} EventMatch;
+
+static gboolean
+match_event (const char *address, const BdbEvent *e, gpointer data)
+{
+	EventMatch *m = data;
+	if (strcmp (e->disposition, m->disposition) == 0)
+		m->found = TRUE;
+	return TRUE;
+}
+
+static gboolean
+has_event (Fixture *f, const char *addr, const char *disposition)
+{
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	EventMatch m = { disposition, FALSE };
+	assert_true (bdb_txn_foreach_event (txn, addr, match_event, &m, NULL));
+	bdb_txn_abort (txn);
+	return m.found;
+}
+
+static char *
+sign_for (const BdbSigner *signer, const char *rcpt)
+{
+	return bdb_sign_envelope (signer, "bounces@lists.example.org", rcpt, T0 / DAY, NULL);
+}
+
+static void
+test_token_covers_only_its_recipient (void **state)
+{
+	Fixture *f = *state;
+	g_autoptr (BdbSigner) signer = bdb_signer_new ("k1 a-secret-that-is-long-enough-for-hmac\n", NULL);
+	assert_non_null (signer);
+	f->policy.verifier = signer;
+	g_autofree char *mallory = sign_for (signer, "mallory@example.net");
+	g_autofree char *alice = sign_for (signer, "alice@example.com");
+
+	/* Mallory's own token, a victim in Original-Recipient. */
+	apply_dsn_to (f, mallory, "f1@x", T0, (const char *const[]) {
+		"Original-Recipient: rfc822; victim@example.com",
+		"Final-Recipient: rfc822; mallory@example.net",
+		"Action: failed", "Status: 5.1.1",
+		"Diagnostic-Code: smtp; 550 5.1.1 User unknown", NULL });
+	assert_false (suppressed_at (f, "victim@example.com", T0 + 1));
+	assert_true (has_event (f, "victim@example.com", "forged"));
+	assert_int_equal (f->stats.forged, 1);
+	/* The report is genuine for the recipient the token names. */
+	assert_true (suppressed_at (f, "mallory@example.net", T0 + 1));
+
+	/* Two hundred victims in one report, each behind Mallory's address. */
+	GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
+	for (int i = 0; i < 200; i++) {
+		if (i)
+			g_ptr_array_add (fields, g_strdup (""));
+		g_ptr_array_add (fields, g_strdup_printf ("Original-Recipient: rfc822; v%d@example.com", i));
+		g_ptr_array_add (fields, g_strdup ("Final-Recipient: rfc822; mallory@example.net"));
+		g_ptr_array_add (fields, g_strdup ("Action: failed"));
+		g_ptr_array_add (fields, g_strdup ("Status: 5.1.1"));
+	}
+	g_ptr_array_add (fields, NULL);
+	memset (&f->stats, 0, sizeof f->stats);
+	apply_dsn_to (f, mallory, "f2@x", T0, (const char *const *) fields->pdata);
+	g_ptr_array_unref (fields);
+	assert_int_equal (f->stats.records, 200);
+	assert_int_equal (f->stats.forged, 200);
+	assert_int_equal (f->stats.suppressed, 0);
+	for (int i = 0; i < 200; i += 37) {
+		g_autofree char *v = g_strdup_printf ("v%d@example.com", i);
+		assert_false (suppressed_at (f, v, T0 + 1));
+	}
+
+	/* Alice's token, a report about Bob: nobody. */
+	memset (&f->stats, 0, sizeof f->stats);
+	apply_dsn_to (f, alice, "f3@x", T0, HARD ("bob@example.com"));
+	assert_false (suppressed_at (f, "bob@example.com", T0 + 1));
+	assert_false (suppressed_at (f, "alice@example.com", T0 + 1));
+	assert_int_equal (f->stats.forged, 1);
+
+	/* Genuine forwarding: the list sent to alice (signed), her mail went
+	 * on to another mailbox that is gone.  Alice is suppressed, the
+	 * mailbox behind her is not touched. */
+	apply_dsn_to (f, alice, "g1@x", T0, (const char *const[]) {
+		"Original-Recipient: rfc822; Alice@Example.com",
+		"Final-Recipient: rfc822; alice.smith@mailhost.example.com",
+		"Action: failed", "Status: 5.1.1", NULL });
+	assert_true (suppressed_at (f, "alice@example.com", T0 + 1));
+	assert_false (suppressed_at (f, "alice.smith@mailhost.example.com", T0 + 1));
+}
+
+/* The same holds for complaints: ARF's Original-Mail-From is where the
+ * token travels, Original-Rcpt-To names who complained. */
+static void
+test_signed_complaint_covers_only_its_recipient (void **state)
+{
+	Fixture *f = *state;
+	g_autoptr (BdbSigner) signer = bdb_signer_new ("k1 a-secret-that-is-long-enough-for-hmac\n", NULL);
+	f->policy.verifier = signer;
+	const char *rcpts[] = { "victim@example.com", "mallory@example.net" };
+	g_autofree char *mallory = sign_for (signer, "mallory@example.net");
+	for (guint i = 0; i < G_N_ELEMENTS (rcpts); i++) {
+		g_autofree char *msg = g_strdup_printf (
+			"From: feedback@fbl.example.net\n"
+			"To: fbl@lists.example.org\n"
+			"Subject: complaint\n"
+			"Date: Mon, 2 Nov 2026 10:00:00 +0000\n"
+			"Message-ID: <arf%u@fbl.example.net>\n"
+			"MIME-Version: 1.0\n"
+			"Content-Type: multipart/report; report-type=feedback-report; boundary=\"B\"\n\n"
+			"--B\nContent-Type: text/plain\n\nA complaint.\n\n"
+			"--B\nContent-Type: message/feedback-report\n\n"
+			"Feedback-Type: abuse\nUser-Agent: fbl/1\nVersion: 1\n"
+			"Original-Mail-From: <%s>\nOriginal-Rcpt-To: <%s>\n\n"
+			"--B--\n", i, mallory, rcpts[i]);
+		apply_message (f, msg, T0 + 60);
+	}
+	assert_false (suppressed_at (f, "victim@example.com", T0 + 120));
+	assert_true (has_event (f, "victim@example.com", "forged"));
+	assert_true (suppressed_at (f, "mallory@example.net", T0 + 120));
+}
+
+/* A token vouches for a recipient, not for its domain: one signed null-MX
+ * report does not suppress the whole domain. */
+static void
+test_signed_null_mx_needs_the_threshold (void **state)
+{
+	Fixture *f = *state;
+	g_autoptr (BdbSigner) signer = bdb_signer_new ("k1 a-secret-that-is-long-enough-for-hmac\n", NULL);
+	f->policy.verifier = signer;
+	f->policy.domain_threshold = 2;
+	const char *users[] = { "a@bigmail.example", "b@bigmail.example" };
+	for (guint i = 0; i < G_N_ELEMENTS (users); i++) {
+		g_autofree char *env = sign_for (signer, users[i]);
+		g_autofree char *id = g_strdup_printf ("nm%u@x", i);
+		g_autofree char *rcpt = g_strdup_printf ("Final-Recipient: rfc822; %s", users[i]);
+		apply_dsn_to (f, env, id, T0, (const char *const[]) {
+			rcpt, "Action: failed", "Status: 5.1.10",
+			"Diagnostic-Code: smtp; 556 5.1.10 Domain bigmail.example does not accept mail (nullMX)", NULL });
+		assert_true (suppressed_at (f, users[i], T0 + 1));
+		assert_true (suppressed_at (f, "someone.else@bigmail.example", T0 + 1) == (i == 1));
+	}
+}
+
 static gboolean
 merge_cb (BdbTxn *txn, gpointer data, GError **error)
 {
@@ -350,6 +522,9 @@ main (void)
 		T (test_null_mx_suppresses_domain_at_once),
 		T (test_future_dates_are_not_trusted),
 		T (test_original_recipient_is_the_key),
+		T (test_token_covers_only_its_recipient),
+		T (test_signed_null_mx_needs_the_threshold),
+		T (test_signed_complaint_covers_only_its_recipient),
 		T (test_merge_is_idempotent),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);

@@ -29,8 +29,12 @@ typedef struct {
 	gboolean keep_local_case;  /* do not lowercase local parts */
 	guint events_per_address;  /* history kept per address (20) */
 	/* Forged-bounce protection (sign.h): when set, a record suppresses or
-	 * counts only if one of the report's envelope senders carries a token
-	 * signed for its recipient, at most token_max_age_days old.  Borrowed. */
+	 * counts only for the one address a token among the report's envelope
+	 * senders is signed for (at most token_max_age_days old): its
+	 * Original-Recipient or, failing that, its Final-Recipient.  Every
+	 * other address it names gets a "forged" event and nothing else, and a
+	 * domain is suppressed only after domain_threshold distinct signed
+	 * recipients (a null MX no longer suffices alone).  Borrowed. */
 	const BdbSigner *verifier;
 	guint token_max_age_days;  /* (7) */
 } BdbPolicy;

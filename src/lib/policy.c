@@ -183,22 +183,37 @@ typedef struct {
 } Apply;
 
 /* Does some envelope sender of the report carry a fresh token signed for
- * this record's recipient (as sent, and as finally delivered)? */
+ * @addr?  The token names the one recipient the list sent to; nothing
+ * else in the report (Original-Recipient, the text) is proof of anything. */
 static gboolean
-record_signed (const BdbPolicy *p, const BdbRecord *rec, const char *addr, gint64 arrival)
+address_signed (const BdbPolicy *p, const BdbReport *report, const char *addr, gint64 arrival)
 {
-	const BdbReport *report = bdb_record_report (rec);
-	const char *final = bdb_record_get (rec, BDB_FIELD_RECIPIENT);
 	gint64 today = arrival / DAY;
 	for (guint i = 0; bdb_report_get_sender_candidate (report, i); i++) {
 		const char *cand = bdb_report_get_sender_candidate (report, i);
 		if (bdb_verify_envelope (p->verifier, cand, addr, today, p->token_max_age_days) == BDB_TOKEN_VALID)
 			return TRUE;
-		if (final && strcmp (final, addr) != 0 &&
-		    bdb_verify_envelope (p->verifier, cand, final, today, p->token_max_age_days) == BDB_TOKEN_VALID)
-			return TRUE;
 	}
 	return FALSE;
+}
+
+/* The address a record may touch when reports must be signed: the
+ * address it is kept under (@addr, its Original-Recipient when it has
+ * one) when the token is signed for it; else its Final-Recipient when that
+ * is the signed one, since the list sent there and the Original-Recipient
+ * names somebody else.  NULL when the token covers neither: the record is
+ * forged.  g_free() it. */
+static char *
+signed_address (const BdbPolicy *p, const BdbRecord *rec, const char *addr, gint64 arrival)
+{
+	const BdbReport *report = bdb_record_report (rec);
+	if (address_signed (p, report, addr, arrival))
+		return g_strdup (addr);
+	const char *rcpt = bdb_record_get (rec, BDB_FIELD_RECIPIENT);
+	g_autofree char *final = rcpt ? bdb_address_normalize (rcpt, address_flags (p), NULL) : NULL;
+	if (final && strcmp (final, addr) != 0 && address_signed (p, report, final, arrival))
+		return g_steal_pointer (&final);
+	return NULL;
 }
 
 static gboolean
@@ -258,7 +273,9 @@ apply_domain (Apply *a, GError **error)
 	const char *domain = bdb_address_domain (a->addr);
 	if (!domain || a->p->domain_threshold == 0)
 		return TRUE;
-	guint threshold = a->v->reason == BDB_REASON_NOTACCEPT ? 1 : a->p->domain_threshold;
+	/* A null MX speaks for the whole domain at once, unless reports must
+	 * be signed: a token vouches for one recipient, not for a domain. */
+	guint threshold = a->v->reason == BDB_REASON_NOTACCEPT && !a->p->verifier ? 1 : a->p->domain_threshold;
 	g_autofree char *name = g_strdup_printf ("hostunknown|%s|%s", domain, a->addr);
 	if (!bdb_txn_tally_add (a->txn, name, 1, a->t, error))
 		return FALSE;
@@ -394,9 +411,17 @@ bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
 		if (t <= 0 || t > arrival + DAY)
 			t = arrival;
 		Apply a = { policy, txn, stats, rec, &verdicts[i], addr, t, NULL, FALSE };
-		a.forged = policy->verifier && !record_signed (policy, rec, addr, arrival);
+		g_autofree char *verified = policy->verifier ? signed_address (policy, rec, addr, arrival) : NULL;
+		/* Refused: kept in @addr's history as forged, with no effect. */
+		a.forged = policy->verifier && g_strcmp0 (verified, addr) != 0;
 		gboolean ok = apply_record (&a, error);
 		bdb_suppression_free (a.existing);
+		if (ok && a.forged && verified) {
+			/* The record is genuine for its Final-Recipient only. */
+			Apply b = { policy, txn, stats, rec, &verdicts[i], verified, t, NULL, FALSE };
+			ok = apply_record (&b, error);
+			bdb_suppression_free (b.existing);
+		}
 		if (!ok)
 			return FALSE;
 	}

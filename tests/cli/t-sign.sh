@@ -69,6 +69,19 @@ dsn bob@example.com "$ALICE" r1 >"$TMP/replayed.eml"
 expect_status 0 "ingest a replayed token" -- sh -c "$B ingest --db '$TMP/db' --keep '$TMP/keep' < '$TMP/replayed.eml'"
 expect_status 0 "replayed token does not suppress bob" -- $B check --db "$TMP/db" bob@example.com
 
+# Mallory signs with her own token and names a victim as the original
+# recipient: the token covers Mallory only.
+expect_status 0 "sign mallory" -- $B sign mallory@example.net
+MALLORY=$(cat "$TMP/out")
+dsn mallory@example.net "$MALLORY" o1 |
+	sed 's/^Final-Recipient: .*/Original-Recipient: rfc822; victim@example.com\n&/' >"$TMP/orcpt.eml"
+expect_grep "Original-Recipient: rfc822; victim@example.com" "$TMP/orcpt.eml" "fixture names the victim"
+expect_status 0 "ingest a report naming a victim in Original-Recipient" -- sh -c "$B ingest --db '$TMP/db' < '$TMP/orcpt.eml'"
+expect_status 0 "the victim is not suppressed" -- $B check --db "$TMP/db" victim@example.com
+expect_status 0 "the victim's history says forged" -- $B show --json --db "$TMP/db" victim@example.com
+expect_grep '"disposition":"forged"' "$TMP/out" "victim's event is forged"
+expect_status 1 "the token's own recipient is" -- $B check --db "$TMP/db" mallory@example.net
+
 # Expired: bob's token, arriving 30 days later.
 dsn bob@example.com "$BOB" e1 >"$TMP/expired.eml"
 expect_status 0 "ingest an old token" -- sh -c "BOUNCEDB_NOW=1797600000 $B ingest --db '$TMP/db' --keep '$TMP/keep' < '$TMP/expired.eml'"
