@@ -7,12 +7,12 @@
 
 /* What @j printed, without the newline.  g_free(). */
 static char *
-printed (BdbJson *j)
+printed (CliJson *j)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream (&buf, &len);
-	bdb_json_print (j, f);
+	cli_json_print (j, f);
 	fclose (f);
 	assert_true (len > 0 && buf[len - 1] == '\n');
 	buf[len - 1] = '\0';
@@ -22,31 +22,31 @@ printed (BdbJson *j)
 static void
 test_structure (void **state)
 {
-	g_autoptr (BdbJson) j = bdb_json_new ();
-	bdb_json_begin_object (j);
-	bdb_json_member_string (j, "a", "x");
-	bdb_json_member (j, "list");
-	bdb_json_begin_array (j);
-	bdb_json_int (j, 1);
-	bdb_json_begin_object (j);
-	bdb_json_end_object (j);
-	bdb_json_begin_array (j);
-	bdb_json_end_array (j);
-	bdb_json_null (j);
-	bdb_json_string (j, NULL);
-	bdb_json_end_array (j);
-	bdb_json_member_bool (j, "t", TRUE);
-	bdb_json_member_bool (j, "f", FALSE);
-	bdb_json_member_int (j, "neg", -9007199254740993LL);
-	bdb_json_member_double (j, "d", 0.25);
-	bdb_json_member_double (j, "nan", 0.0 / 0.0);
-	bdb_json_end_object (j);
+	g_autoptr (CliJson) j = cli_json_new ();
+	cli_json_begin_object (j);
+	cli_json_member_string (j, "a", "x");
+	cli_json_member (j, "list");
+	cli_json_begin_array (j);
+	cli_json_int (j, 1);
+	cli_json_begin_object (j);
+	cli_json_end_object (j);
+	cli_json_begin_array (j);
+	cli_json_end_array (j);
+	cli_json_null (j);
+	cli_json_string (j, NULL);
+	cli_json_end_array (j);
+	cli_json_member_bool (j, "t", TRUE);
+	cli_json_member_bool (j, "f", FALSE);
+	cli_json_member_int (j, "neg", -9007199254740993LL);
+	cli_json_member_double (j, "d", 0.25);
+	cli_json_member_double (j, "nan", 0.0 / 0.0);
+	cli_json_end_object (j);
 	g_autofree char *s = printed (j);
 	assert_string_equal (s, "{\"a\":\"x\",\"list\":[1,{},[],null,null],\"t\":true,\"f\":false,"
 	                        "\"neg\":-9007199254740993,\"d\":0.25,\"nan\":null}");
 	/* The writer is empty again after printing. */
-	bdb_json_begin_array (j);
-	bdb_json_end_array (j);
+	cli_json_begin_array (j);
+	cli_json_end_array (j);
 	g_autofree char *again = printed (j);
 	assert_string_equal (again, "[]");
 }
@@ -68,7 +68,7 @@ test_escapes (void **state)
 		{ "over \xc0\xaf long", "\"over \xef\xbf\xbd\xef\xbf\xbd long\"" },
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
-		g_autofree char *q = bdb_json_quote (cases[i].in);
+		g_autofree char *q = cli_json_quote (cases[i].in);
 		if (strcmp (q, cases[i].out) != 0)
 			fail_msg ("case %zu: got %s, want %s", i, q, cases[i].out);
 	}
@@ -84,11 +84,11 @@ test_any_bytes_read_back (void **state)
 		all[i - 1] = (char) i;
 	all[255] = '\0';
 	const char *valid = "ok \xe2\x80\xae rtl \xf0\x9f\x93\xa7 \"\\ \x1f";
-	g_autoptr (BdbJson) j = bdb_json_new ();
-	bdb_json_begin_object (j);
-	bdb_json_member_string (j, all, all);
-	bdb_json_member_string (j, "valid", valid);
-	bdb_json_end_object (j);
+	g_autoptr (CliJson) j = cli_json_new ();
+	cli_json_begin_object (j);
+	cli_json_member_string (j, all, all);
+	cli_json_member_string (j, "valid", valid);
+	cli_json_end_object (j);
 	g_autofree char *s = printed (j);
 	assert_true (g_utf8_validate (s, -1, NULL));
 	g_autoptr (JsonParser) p = json_parser_new ();

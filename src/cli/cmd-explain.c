@@ -14,7 +14,7 @@ line (const char *label, const char *value)
 {
 	if (!value || !*value)
 		return;
-	g_autofree char *safe = bdb_cli_safe (value);
+	g_autofree char *safe = cli_safe (value);
 	printf ("  %-15s %s\n", label, safe);
 }
 
@@ -23,7 +23,7 @@ explain_record (const BdbRecord *rec, const BdbVerdict *v)
 {
 	const char *status = bdb_record_get (rec, BDB_FIELD_STATUS);
 	const char *dsn = bdb_record_get (rec, BDB_FIELD_DSN_STATUS);
-	g_autofree char *safe_rcpt = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_RECIPIENT));
+	g_autofree char *safe_rcpt = cli_safe (bdb_record_get (rec, BDB_FIELD_RECIPIENT));
 
 	printf ("%s\n", safe_rcpt);
 	line ("kind", bdb_record_get (rec, BDB_FIELD_KIND));
@@ -57,52 +57,47 @@ explain_record (const BdbRecord *rec, const BdbVerdict *v)
 }
 
 int
-bdb_cmd_explain (BdbCli *cli, int argc, char **argv)
+cmd_explain (Cli *cli, int argc, char **argv)
 {
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines (records with rule and evidence)", NULL },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "FILE... | -",
-	                            "Show, for each recipient, the evidence and the rule that decided its verdict.",
-	                            "Example:\n"
+	int status = cli_parse_options (cli, "Example:\n"
 	                            "  bouncedb explain ~/Maildir/.bounces/cur/1700000000.M1P2.host:2,S\n"
 	                            "\n"
 	                            "To change a verdict, write a rule with the same id in the file named by\n"
 	                            "[classify] rules_file in bouncedb.conf (see bouncedb.conf(5)).",
-	                            entries, &argc, &argv))
-		return EX_USAGE;
-	g_autoptr (BdbJson) out = bdb_json_new ();
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
+	g_autoptr (CliJson) out = cli_json_new ();
 	if (argc < 2) {
-		bdb_cli_warn (cli, "no input; give FILE... or - for standard input");
+		cli_warn (cli, "no input; give FILE... or - for standard input");
 		return EX_USAGE;
 	}
 	GError *error = NULL;
-	g_autoptr (BdbRules) rules = bdb_cli_rules (cli, &error);
+	g_autoptr (BdbRules) rules = cli_rules (cli, &error);
 	if (!rules) {
-		bdb_cli_error (cli, NULL, error);
-		int code = bdb_exit_code (error);
-		g_error_free (error);
-		return code;
+		return cli_fail (cli, NULL, &error);
 	}
 	BdbParseOptions opts;
-	char **keep = bdb_cli_parse_options_from_config (cli, &opts);
-	int status = EX_OK;
+	char **keep = cli_parse_options_from_config (cli, &opts);
 	for (int i = 1; i < argc; i++) {
 		const char *path = argv[i];
 		gboolean is_stdin = strcmp (path, "-") == 0;
 		BdbReport *report = is_stdin ? bdb_report_parse_fd (STDIN_FILENO, "-", &opts, &error)
 		                             : bdb_report_parse_file (path, &opts, &error);
 		if (!report) {
-			bdb_cli_error (cli, path, error);
+			cli_error (cli, path, error);
 			if (status == EX_OK)
-				status = bdb_exit_code (error);
+				status = cli_exit_code (error);
 			g_clear_error (&error);
 			continue;
 		}
 		g_autofree char *base = is_stdin ? g_strdup ("-") : g_path_get_basename (path);
-		g_autofree char *safe_path = bdb_cli_safe (path);
+		g_autofree char *safe_path = cli_safe (path);
 		if (!json)
 			printf ("%s%s:\n", i > 1 ? "\n" : "", safe_path);
 		guint n = bdb_report_n_records (report);
@@ -115,14 +110,14 @@ bdb_cmd_explain (BdbCli *cli, int argc, char **argv)
 			BdbVerdict v;
 			bdb_classify (rules, rec, &v);
 			if (json) {
-				bdb_json_begin_object (out);
-				bdb_cli_record_members (out, rec, &v, base);
+				cli_json_begin_object (out);
+				cli_record_members (out, rec, &v, base);
 				if (v.rule) {
-					bdb_json_member_string (out, "rule_origin", bdb_rule_origin (v.rule));
-					bdb_json_member_string (out, "rule_text", bdb_rule_text (v.rule));
+					cli_json_member_string (out, "rule_origin", bdb_rule_origin (v.rule));
+					cli_json_member_string (out, "rule_text", bdb_rule_text (v.rule));
 				}
-				bdb_json_end_object (out);
-				bdb_json_print (out, stdout);
+				cli_json_end_object (out);
+				cli_json_print (out, stdout);
 			} else {
 				if (k)
 					printf ("\n");
@@ -132,5 +127,5 @@ bdb_cmd_explain (BdbCli *cli, int argc, char **argv)
 		bdb_report_free (report);
 	}
 	g_strfreev (keep);
-	return bdb_cli_finish (cli, status);
+	return cli_finish (cli, status);
 }

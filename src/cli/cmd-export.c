@@ -56,18 +56,18 @@ export_one (const BdbSuppression *s, gpointer data)
 	Export *e = data;
 	e->rows++;
 	if (!e->csv) {
-		g_autoptr (BdbJson) b = bdb_json_new ();
-		bdb_json_begin_object (b);
-		bdb_json_member_string (b, "type", "suppression");
-		bdb_cli_suppression_members (b, s, e->table);
-		bdb_json_end_object (b);
-		bdb_json_print (b, e->out);
+		g_autoptr (CliJson) b = cli_json_new ();
+		cli_json_begin_object (b);
+		cli_json_member_string (b, "type", "suppression");
+		cli_suppression_members (b, s, e->table);
+		cli_json_end_object (b);
+		cli_json_print (b, e->out);
 		return TRUE;
 	}
-	g_autofree char *first = s->first_seen ? bdb_cli_format_time (s->first_seen) : g_strdup ("");
-	g_autofree char *last = s->last_seen ? bdb_cli_format_time (s->last_seen) : g_strdup ("");
-	g_autofree char *exp = s->expires ? bdb_cli_format_time (s->expires) : g_strdup ("");
-	g_autofree char *rem = s->removed_at ? bdb_cli_format_time (s->removed_at) : g_strdup ("");
+	g_autofree char *first = s->first_seen ? cli_format_time (s->first_seen) : g_strdup ("");
+	g_autofree char *last = s->last_seen ? cli_format_time (s->last_seen) : g_strdup ("");
+	g_autofree char *exp = s->expires ? cli_format_time (s->expires) : g_strdup ("");
+	g_autofree char *rem = s->removed_at ? cli_format_time (s->removed_at) : g_strdup ("");
 	g_autofree char *count = g_strdup_printf ("%u", s->count);
 	csv_put (e->out, e->table == BDB_TABLE_DOMAIN ? "domain" : "address", FALSE);
 	csv_put (e->out, s->key, FALSE);
@@ -97,46 +97,43 @@ export_soft (const char *address, const BdbSoftCounter *c, gpointer data)
 {
 	Export *e = data;
 	e->rows++;
-	g_autoptr (BdbJson) b = bdb_json_new ();
-	bdb_json_begin_object (b);
-	bdb_json_member_string (b, "type", "soft");
-	bdb_json_member_string (b, "address", address);
-	bdb_json_member (b, "days");
-	bdb_json_begin_array (b);
+	g_autoptr (CliJson) b = cli_json_new ();
+	cli_json_begin_object (b);
+	cli_json_member_string (b, "type", "soft");
+	cli_json_member_string (b, "address", address);
+	cli_json_member (b, "days");
+	cli_json_begin_array (b);
 	for (guint i = 0; i < c->n_days; i++)
-		bdb_json_int (b, c->days[i]);
-	bdb_json_end_array (b);
-	bdb_json_member_int (b, "last_seen", c->last_seen);
-	bdb_json_member_string (b, "last_reason", c->last_reason);
-	bdb_json_end_object (b);
-	bdb_json_print (b, e->out);
+		cli_json_int (b, c->days[i]);
+	cli_json_end_array (b);
+	cli_json_member_int (b, "last_seen", c->last_seen);
+	cli_json_member_string (b, "last_reason", c->last_reason);
+	cli_json_end_object (b);
+	cli_json_print (b, e->out);
 	return TRUE;
 }
 
 int
-bdb_cmd_export (BdbCli *cli, int argc, char **argv)
+cmd_export (Cli *cli, int argc, char **argv)
 {
-	g_autofree char *db_opt = NULL, *format = NULL, *output = NULL;
+	g_autofree char *format = NULL, *output = NULL;
 	GOptionEntry entries[] = {
-		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv or jsonl (default jsonl: includes soft counters)", "FORMAT" },
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (safely: tmp, fsync, rename)", "FILE" },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "", "Export the suppression list.",
-	                            "Examples:\n"
+	int status = cli_parse_options (cli, "Examples:\n"
 	                            "  bouncedb export -o backup.jsonl\n"
 	                            "  bouncedb export --format csv > suppressions.csv",
-	                            entries, &argc, &argv))
-		return EX_USAGE;
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
 	gboolean csv = format && strcmp (format, "csv") == 0;
 	if (format && !csv && strcmp (format, "jsonl") != 0) {
-		bdb_cli_warn (cli, "--format takes csv or jsonl");
+		cli_warn (cli, "--format takes csv or jsonl");
 		return EX_USAGE;
 	}
-	int status = EX_OK;
-	g_autoptr (BdbStore) store = bdb_cli_open_for_reading (cli, db_opt, NULL, &status);
-	if (!store)
+	if ((status = cli_open (cli)) != EX_OK)
 		return status;
 
 	FILE *out = stdout;
@@ -145,14 +142,14 @@ bdb_cmd_export (BdbCli *cli, int argc, char **argv)
 		tmp = g_strdup_printf ("%s.tmp.%d", output, (int) getpid ());
 		out = g_fopen (tmp, "w");
 		if (!out) {
-			bdb_cli_warn (cli, "cannot create '%s': %s", tmp, g_strerror (errno));
+			cli_warn (cli, "cannot create '%s': %s", tmp, g_strerror (errno));
 			return EX_CANTCREAT;
 		}
 	}
 	GError *error = NULL;
-	BdbTxn *txn = bdb_store_read (store, &error);
+	BdbTxn *txn = cli->txn;
 	Export e = { out, csv, BDB_TABLE_ADDRESS, 0 };
-	g_autofree char *now = bdb_cli_format_time (bdb_cli_now ());
+	g_autofree char *now = cli_format_time (cli_now ());
 	if (csv) {
 		fprintf (out, "# bouncedb export v%d %s\n", EXPORT_VERSION, now);
 		for (gsize i = 0; i < G_N_ELEMENTS (csv_columns); i++)
@@ -160,35 +157,29 @@ bdb_cmd_export (BdbCli *cli, int argc, char **argv)
 	} else {
 		fprintf (out, "{\"bouncedb_export\":%d,\"created\":\"%s\"}\n", EXPORT_VERSION, now);
 	}
-	gboolean ok = txn != NULL;
-	if (ok)
-		ok = bdb_txn_foreach_suppression (txn, BDB_TABLE_ADDRESS, NULL, export_one, &e, &error);
+	gboolean ok = bdb_txn_foreach_suppression (txn, BDB_TABLE_ADDRESS, NULL, export_one, &e, &error);
 	e.table = BDB_TABLE_DOMAIN;
 	if (ok)
 		ok = bdb_txn_foreach_suppression (txn, BDB_TABLE_DOMAIN, NULL, export_one, &e, &error);
 	if (ok && !csv)
 		ok = bdb_txn_foreach_soft (txn, export_soft, &e, &error);
-	bdb_txn_abort (txn);
-	if (!ok) {
-		bdb_cli_error (cli, bdb_store_path (store), error);
-		status = bdb_exit_code (error);
-		g_error_free (error);
-	}
+	if (!ok)
+		status = cli_fail (cli, cli_db_path (cli), &error);
 	if (output) {
 		gboolean wrote = fflush (out) == 0 && !ferror (out) && fsync (fileno (out)) == 0;
 		wrote = fclose (out) == 0 && wrote;
 		if (!wrote || status != EX_OK) {
 			if (!wrote)
-				bdb_cli_warn (cli, "writing '%s' failed: %s", tmp, g_strerror (errno));
+				cli_warn (cli, "writing '%s' failed: %s", tmp, g_strerror (errno));
 			g_unlink (tmp);
 			return status != EX_OK ? status : EX_IOERR;
 		}
 		if (g_rename (tmp, output) != 0) {
-			bdb_cli_warn (cli, "cannot rename '%s' to '%s': %s", tmp, output, g_strerror (errno));
+			cli_warn (cli, "cannot rename '%s' to '%s': %s", tmp, output, g_strerror (errno));
 			g_unlink (tmp);
 			return EX_CANTCREAT;
 		}
 		return status;
 	}
-	return bdb_cli_finish (cli, status);
+	return cli_finish (cli, status);
 }

@@ -59,32 +59,31 @@ csv_field (const char *line, char delim, guint col, char *out, gsize size)
 }
 
 int
-bdb_cmd_filter (BdbCli *cli, int argc, char **argv)
+cmd_filter (Cli *cli, int argc, char **argv)
 {
-	g_autofree char *db_opt = NULL, *delim_opt = NULL, *invalid = NULL;
+	g_autofree char *delim_opt = NULL, *invalid = NULL;
 	gboolean suppressed_mode = FALSE, header = FALSE, quiet = FALSE;
 	gint column = 0;
 	GOptionEntry entries[] = {
-		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "suppressed", 's', 0, G_OPTION_ARG_NONE, &suppressed_mode,
 		  "Write the suppressed lines (each followed by a tab and the reason) instead", NULL },
-		{ "column", 'c', 0, G_OPTION_ARG_INT, &column, "The address is in this column (1-based) of delimited lines", "N" },
+		{ "column", 0, 0, G_OPTION_ARG_INT, &column, "The address is in this column (1-based) of delimited lines", "N" },
 		{ "delimiter", 't', 0, G_OPTION_ARG_STRING, &delim_opt, "Column delimiter (default ',')", "C" },
-		{ "header", 'H', 0, G_OPTION_ARG_NONE, &header, "The first line is a header: pass it through", NULL },
+		{ "header", 0, 0, G_OPTION_ARG_NONE, &header, "The first line is a header: pass it through", NULL },
 		{ "invalid", 'i', 0, G_OPTION_ARG_STRING, &invalid,
 		  "Lines without a valid address: drop (default) or pass", "drop|pass" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Do not report malformed lines", NULL },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "< LIST", "Keep only the addresses that may be mailed.",
-	                            "Examples:\n"
+	int status = cli_parse_options (cli, "Examples:\n"
 	                            "  bouncedb filter < list.txt > sendable.txt\n"
 	                            "  bouncedb filter --column 2 --header < members.csv > sendable.csv\n"
 	                            "  bouncedb filter --suppressed < list.txt      # what was removed, and why",
-	                            entries, &argc, &argv))
-		return EX_USAGE;
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
 	if (argc > 1) {
-		bdb_cli_warn (cli, "reads the list from standard input; no arguments");
+		cli_warn (cli, "reads the list from standard input; no arguments");
 		return EX_USAGE;
 	}
 	char delim = ',';
@@ -94,7 +93,7 @@ bdb_cmd_filter (BdbCli *cli, int argc, char **argv)
 		else if (strlen (delim_opt) == 1)
 			delim = delim_opt[0];
 		else {
-			bdb_cli_warn (cli, "--delimiter takes one character");
+			cli_warn (cli, "--delimiter takes one character");
 			return EX_USAGE;
 		}
 		if (!column)
@@ -104,23 +103,19 @@ bdb_cmd_filter (BdbCli *cli, int argc, char **argv)
 	if (invalid && strcmp (invalid, "pass") == 0)
 		pass_invalid = TRUE;
 	else if (invalid && strcmp (invalid, "drop") != 0) {
-		bdb_cli_warn (cli, "--invalid takes drop or pass");
+		cli_warn (cli, "--invalid takes drop or pass");
 		return EX_USAGE;
 	}
 	if (column < 0) {
-		bdb_cli_warn (cli, "--column must be positive");
+		cli_warn (cli, "--column must be positive");
 		return EX_USAGE;
 	}
 
-	int status = EX_OK;
-	g_autoptr (BdbStore) store = bdb_cli_open_for_reading (cli, db_opt, NULL, &status);
-	if (!store)
+	if ((status = cli_open (cli)) != EX_OK)
 		return status;
-	BdbTxn *txn = bdb_cli_read_txn (cli, store, &status);
-	if (!txn)
-		return status;
+	BdbTxn *txn = cli->txn;
 	GError *error = NULL;
-	gint64 now = bdb_cli_now ();
+	gint64 now = cli_now ();
 	static char inbuf[1 << 16], outbuf[1 << 16];
 	setvbuf (stdin, inbuf, _IOFBF, sizeof inbuf);
 	setvbuf (stdout, outbuf, _IOFBF, sizeof outbuf);
@@ -150,12 +145,12 @@ bdb_cmd_filter (BdbCli *cli, int argc, char **argv)
 		}
 		if (text && !*text && !column)
 			continue;  /* blank lines in a plain list */
-		g_autofree char *addr = text ? bdb_cli_normalize_input (cli, text, NULL) : NULL;
+		g_autofree char *addr = text ? cli_normalize_input (cli, text, NULL) : NULL;
 		if (!addr) {
 			malformed++;
 			if (!quiet) {
-				g_autofree char *safe = bdb_cli_safe (line);
-				bdb_cli_warn (cli, "line %" G_GUINT64_FORMAT ": no valid address in '%s'%s", lineno, safe,
+				g_autofree char *safe = cli_safe (line);
+				cli_warn (cli, "line %" G_GUINT64_FORMAT ": no valid address in '%s'%s", lineno, safe,
 				              pass_invalid ? " (passed through)" : " (dropped)");
 			}
 			if (pass_invalid && !suppressed_mode) {
@@ -167,9 +162,7 @@ bdb_cmd_filter (BdbCli *cli, int argc, char **argv)
 		gboolean sup;
 		BdbSuppression *hit = NULL;
 		if (!bdb_txn_is_suppressed (txn, addr, now, &sup, suppressed_mode ? &hit : NULL, &error)) {
-			bdb_cli_error (cli, addr, error);
-			status = bdb_exit_code (error);
-			g_clear_error (&error);
+			status = cli_fail (cli, addr, &error);
 			break;
 		}
 		if (sup == suppressed_mode) {
@@ -181,14 +174,13 @@ bdb_cmd_filter (BdbCli *cli, int argc, char **argv)
 		bdb_suppression_free (hit);
 	}
 	free (line);
-	bdb_txn_abort (txn);
 	if (ferror (stdin)) {
-		bdb_cli_warn (cli, "reading standard input failed");
+		cli_warn (cli, "reading standard input failed");
 		status = EX_IOERR;
 	}
 	/* Malformed lines were reported; they are not an error of the run. */
 	if (malformed && !quiet)
-		bdb_cli_warn (cli, "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " lines had no valid address",
+		cli_warn (cli, "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " lines had no valid address",
 		              malformed, lineno);
-	return bdb_cli_finish (cli, status);
+	return cli_finish (cli, status);
 }

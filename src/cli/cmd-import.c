@@ -23,7 +23,7 @@
 typedef enum { FMT_CSV, FMT_BOUNCEDB_CSV, FMT_BOUNCEDB_JSONL, FMT_SES_JSON } Format;
 
 typedef struct {
-	BdbCli *cli;
+	Cli *cli;
 	BdbRules *rules;
 	BdbPolicy policy;
 	const char *path;
@@ -135,7 +135,7 @@ parse_when (const char *text, gint64 *out)
 		*out = v > 100000000000 ? v / 1000 : v;  /* milliseconds in some exports */
 		return TRUE;
 	}
-	if (bdb_cli_parse_time (text, 0, -1, out))
+	if (cli_parse_time (text, 0, -1, out))
 		return TRUE;
 	*out = bdb_parse_date (text);  /* RFC 2822 dates */
 	return *out > 0;
@@ -249,9 +249,9 @@ from_csv (Import *im, GPtrArray *rec, guint64 line, BdbTable *table, GError **er
 		return NULL;
 	}
 	GError *e = NULL;
-	g_autofree char *addr = bdb_cli_normalize_input (im->cli, raw, &e);
+	g_autofree char *addr = cli_normalize_input (im->cli, raw, &e);
 	if (!addr) {
-		g_autofree char *safe = bdb_cli_safe (raw);
+		g_autofree char *safe = cli_safe (raw);
 		row_error (im, line, error, "'%s' is not a valid address: %s", safe, e->message);
 		g_error_free (e);
 		return NULL;
@@ -259,7 +259,7 @@ from_csv (Import *im, GPtrArray *rec, guint64 line, BdbTable *table, GError **er
 	gint64 when;
 	const char *date = field (rec, im->c_date);
 	if (!parse_when (date, &when)) {
-		g_autofree char *safe = bdb_cli_safe (date);
+		g_autofree char *safe = cli_safe (date);
 		row_error (im, line, error, "'%s' is not a date", safe);
 		return NULL;
 	}
@@ -381,7 +381,7 @@ read_entries (Import *im, EntryFunc fn, gpointer data, GError **error)
 			for (guint i = 0; ok && i < json_array_get_length (list); i++) {
 				JsonObject *o = json_array_get_object_element (list, i);
 				const char *a = o ? json_object_get_string_member_with_default (o, "EmailAddress", NULL) : NULL;
-				g_autofree char *addr = a ? bdb_cli_normalize_input (im->cli, a, NULL) : NULL;
+				g_autofree char *addr = a ? cli_normalize_input (im->cli, a, NULL) : NULL;
 				if (!addr) {
 					ok = row_error (im, i + 1, error, "entry %u has no valid EmailAddress", i + 1);
 					break;
@@ -564,19 +564,17 @@ detect_format (Import *im, GError **error)
 }
 
 int
-bdb_cmd_import (BdbCli *cli, int argc, char **argv)
+cmd_import (Cli *cli, int argc, char **argv)
 {
-	g_autofree char *db_opt = NULL, *reason = NULL;
+	g_autofree char *reason = NULL;
 	gboolean dry_run = FALSE;
 	GOptionEntry entries[] = {
-		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "reason", 'r', 0, G_OPTION_ARG_STRING, &reason,
 		  "Reason for rows that give none (default: undefined; e.g. feedback for a complaints list)", "REASON" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Check the file only", NULL },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "FILE | -", "Merge a suppression list into the database.",
-	                            "FILE is a bouncedb export (CSV or JSON Lines) or an ESP's suppression\n"
+	int status = cli_parse_options (cli, "FILE is a bouncedb export (CSV or JSON Lines) or an ESP's suppression\n"
 	                            "export: any CSV whose header names an email or address column, such as\n"
 	                            "Mailgun (address,code,error,created_at), SendGrid (email,created,reason,status),\n"
 	                            "Postmark (EmailAddress,SuppressionReason,...), Amazon SES (CSV or the JSON of\n"
@@ -586,15 +584,16 @@ bdb_cmd_import (BdbCli *cli, int argc, char **argv)
 	                            "Examples:\n"
 	                            "  bouncedb import backup.jsonl\n"
 	                            "  bouncedb import --reason feedback mailgun-complaints.csv",
-	                            entries, &argc, &argv))
-		return EX_USAGE;
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
 	if (argc != 2) {
-		bdb_cli_warn (cli, "give one FILE (or - for standard input)");
+		cli_warn (cli, "give one FILE (or - for standard input)");
 		return EX_USAGE;
 	}
 	Import im = { 0 };
 	im.cli = cli;
-	im.now = bdb_cli_now ();
+	im.now = cli_now ();
 	im.c_addr = im.c_reason = im.c_code = im.c_error = im.c_status = im.c_date = im.c_table = -1;
 	im.default_reason = g_strdup (reason ? reason : "undefined");
 	GError *error = NULL;
@@ -612,24 +611,19 @@ bdb_cmd_import (BdbCli *cli, int argc, char **argv)
 			close (fd);
 		im.path = tmp;
 	}
-	int status = EX_OK;
-	im.rules = bdb_cli_rules (cli, &error);
-	if (!im.rules || !bdb_cli_policy (cli, &im.policy, &error) || !detect_format (&im, &error) ||
+	im.rules = cli_rules (cli, &error);
+	if (!im.rules || !cli_policy (cli, &im.policy, &error) || !detect_format (&im, &error) ||
 	    !read_entries (&im, check_entry, NULL, &error)) {
-		bdb_cli_error (cli, argv[1], error);
-		status = bdb_exit_code (error);
-		g_error_free (error);
+		status = cli_fail (cli, argv[1], &error);
 		goto out;
 	}
 	guint64 rows = im.rows;
 	if (!dry_run) {
-		g_autofree char *db = bdb_cli_db_dir (cli, db_opt);
-		g_autoptr (BdbStore) store = bdb_cli_open_store (cli, db, FALSE, &error);
 		Writer w = { &im, NULL, 0 };
-		if (!store || !bdb_store_write (store, write_all, &w, &error)) {
-			bdb_cli_error (cli, store ? argv[1] : db, error);
-			status = bdb_exit_code (error);
-			g_error_free (error);
+		if ((status = cli_open (cli)) != EX_OK)
+			goto out;
+		if (!bdb_store_write (cli->store, write_all, &w, &error)) {
+			status = cli_fail (cli, argv[1], &error);
 			goto out;
 		}
 	}
@@ -642,5 +636,5 @@ out:
 	g_free (im.default_reason);
 	if (tmp)
 		g_unlink (tmp);
-	return bdb_cli_finish (cli, status);
+	return cli_finish (cli, status);
 }

@@ -59,7 +59,7 @@ read_input (gsize limit, gboolean *over, GError **error)
 }
 
 static int
-keep (BdbCli *cli, const char *dir, const GByteArray *buf, gboolean stream_rest,
+keep (Cli *cli, const char *dir, const GByteArray *buf, gboolean stream_rest,
       const char *why, gboolean quiet)
 {
 	GError *error = NULL;
@@ -68,102 +68,86 @@ keep (BdbCli *cli, const char *dir, const GByteArray *buf, gboolean stream_rest,
 	              ? bdb_maildir_deliver_stream (dir, (const char *) buf->data, buf->len, STDIN_FILENO, &path, &error)
 	              : bdb_maildir_deliver (dir, (const char *) buf->data, buf->len, &path, &error);
 	if (!ok) {
-		bdb_cli_error (cli, dir, error);
-		g_error_free (error);
-		return EX_TEMPFAIL;
+		return cli_fail (cli, dir, &error);
 	}
 	if (!quiet)
-		bdb_cli_warn (cli, "kept in %s: %s", path, why);
+		cli_warn (cli, "kept in %s: %s", path, why);
 	return EX_OK;
 }
 
 int
-bdb_cmd_ingest (BdbCli *cli, int argc, char **argv)
+cmd_ingest (Cli *cli, int argc, char **argv)
 {
-	g_autofree char *db_opt = NULL, *keep_opt = NULL;
+	g_autofree char *keep_opt = NULL;
 	gboolean quiet = FALSE;
 	GOptionEntry entries[] = {
-		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "keep", 'k', 0, G_OPTION_ARG_FILENAME, &keep_opt,
 		  "Maildir for messages that are not bounces or cannot be read (default: DB/quarantine)", "MAILDIR" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Say nothing about kept messages", NULL },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "< MESSAGE",
-	                            "Store the bounce read from standard input (for MTA pipe delivery).",
-	                            "Exit status: 0 when the message was stored or kept, 75 (EX_TEMPFAIL) when\n"
+	int status = cli_parse_options (cli, "Exit status: 0 when the message was stored or kept, 75 (EX_TEMPFAIL) when\n"
 	                            "anything local failed: the MTA then keeps the message and tries again.\n"
 	                            "\n"
 	                            "Examples:\n"
 	                            "  procmail:  | bouncedb ingest --db /var/lib/bouncedb\n"
 	                            "  Postfix master.cf:  bouncedb unix - n n - - pipe\n"
 	                            "      flags=Rq user=bouncedb argv=/usr/bin/bouncedb ingest",
-	                            entries, &argc, &argv))
-		return EX_TEMPFAIL;  /* a wrong command line is still a local failure */
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
 	if (argc > 1) {
-		bdb_cli_warn (cli, "takes no arguments; the message comes on standard input");
+		cli_warn (cli, "takes no arguments; the message comes on standard input");
 		return EX_TEMPFAIL;
 	}
 
-	g_autofree char *db = bdb_cli_db_dir (cli, db_opt);
+	const char *db = cli_db_path (cli);
 	g_autofree char *conf_keep = g_key_file_get_string (cli->config, "ingest", "keep", NULL);
 	g_autofree char *keep_dir = keep_opt ? g_strdup (keep_opt)
 	                          : conf_keep ? g_strdup (conf_keep)
 	                          : g_build_filename (db, "quarantine", NULL);
 	GError *error = NULL;
-	int status = EX_OK;
 
 	BdbParseOptions opts;
-	g_auto (GStrv) keep_headers = bdb_cli_parse_options_from_config (cli, &opts);
+	g_auto (GStrv) keep_headers = cli_parse_options_from_config (cli, &opts);
 	gboolean over = FALSE;
 	g_autoptr (GByteArray) buf = read_input (opts.max_message_size, &over, &error);
 	if (!buf) {
-		bdb_cli_error (cli, NULL, error);
-		g_error_free (error);
-		return EX_TEMPFAIL;
+		return cli_fail (cli, NULL, &error);
 	}
 	if (over) {
 		g_autofree char *why = g_strdup_printf ("larger than max_message_size (%" G_GSIZE_FORMAT " bytes)",
 		                                        opts.max_message_size);
-		return bdb_cli_finish (cli, keep (cli, keep_dir, buf, TRUE, why, quiet));
+		return cli_finish (cli, keep (cli, keep_dir, buf, TRUE, why, quiet));
 	}
-	gint64 arrival = bdb_cli_now ();
+	gint64 arrival = cli_now ();
 	g_autoptr (BdbReport) report = bdb_report_parse_bytes ((const char *) buf->data, buf->len, &opts, &error);
 	if (!report) {
 		g_autofree char *why = g_strdup (error->message);
 		g_clear_error (&error);
-		return bdb_cli_finish (cli, keep (cli, keep_dir, buf, FALSE, why, quiet));
+		return cli_finish (cli, keep (cli, keep_dir, buf, FALSE, why, quiet));
 	}
 	guint n = bdb_report_n_records (report);
 	if (n == 0) {
 		const char *problem = bdb_report_problem (report);
-		return bdb_cli_finish (cli, keep (cli, keep_dir, buf, FALSE,
+		return cli_finish (cli, keep (cli, keep_dir, buf, FALSE,
 		                                  problem ? problem : "not a bounce report", quiet));
 	}
 
-	g_autoptr (BdbRules) rules = bdb_cli_rules (cli, &error);
+	g_autoptr (BdbRules) rules = cli_rules (cli, &error);
 	BdbPolicy policy;
-	if (!rules || !bdb_cli_policy (cli, &policy, &error)) {
-		bdb_cli_error (cli, cli->config_path, error);
-		g_error_free (error);
-		return EX_TEMPFAIL;
+	if (!rules || !cli_policy (cli, &policy, &error)) {
+		return cli_fail (cli, cli->config_path, &error);
 	}
 	g_autofree BdbVerdict *verdicts = g_new0 (BdbVerdict, n);
 	for (guint i = 0; i < n; i++)
 		bdb_classify (rules, bdb_report_get_record (report, i), &verdicts[i]);
 
-	g_autoptr (BdbStore) store = bdb_cli_open_store (cli, db, FALSE, &error);
-	if (!store) {
-		bdb_cli_error (cli, db, error);
-		g_error_free (error);
-		return EX_TEMPFAIL;
-	}
+	if ((status = cli_open (cli)) != EX_OK)
+		return status;
 	IngestWrite w = { &policy, report, verdicts, arrival, { 0 } };
-	if (!bdb_store_write (store, write_report, &w, &error)) {
-		bdb_cli_error (cli, db, error);
-		g_error_free (error);
-		return EX_TEMPFAIL;
-	}
+	if (!bdb_store_write (cli->store, write_report, &w, &error))
+		return cli_fail (cli, db, &error);
 	if (w.stats.forged)
 		status = keep (cli, keep_dir, buf, FALSE,
 		               "recipients without a valid signed envelope sender were not applied", quiet);

@@ -3,7 +3,7 @@
 #include "cli.h"
 
 typedef struct {
-	BdbCli *cli;
+	Cli *cli;
 	const char *reason, *domain, *scope, *kind;  /* borrowed from the options */
 	gint64 since, until, now;
 	gboolean all, json, csv;
@@ -65,16 +65,16 @@ show_one (const BdbSuppression *s, gpointer data)
 			return TRUE;
 	}
 	a->shown++;
-	g_autofree char *first = bdb_cli_format_time (s->first_seen);
-	g_autofree char *last = bdb_cli_format_time (s->last_seen);
-	g_autofree char *exp = s->expires ? bdb_cli_format_time (s->expires) : g_strdup ("never");
+	g_autofree char *first = cli_format_time (s->first_seen);
+	g_autofree char *last = cli_format_time (s->last_seen);
+	g_autofree char *exp = s->expires ? cli_format_time (s->expires) : g_strdup ("never");
 	const char *state = s->state == BDB_STATE_REMOVED ? "removed" : "suppressed";
 	if (a->json) {
-		g_autoptr (BdbJson) b = bdb_json_new ();
-		bdb_json_begin_object (b);
-		bdb_cli_suppression_members (b, s, a->table);
-		bdb_json_end_object (b);
-		bdb_json_print (b, stdout);
+		g_autoptr (CliJson) b = cli_json_new ();
+		cli_json_begin_object (b);
+		cli_suppression_members (b, s, a->table);
+		cli_json_end_object (b);
+		cli_json_print (b, stdout);
 	} else if (a->csv) {
 		g_autofree char *count = g_strdup_printf ("%u", s->count);
 		csv_cell (s->key, FALSE);
@@ -89,8 +89,8 @@ show_one (const BdbSuppression *s, gpointer data)
 		csv_cell (s->expires ? exp : "", FALSE);
 		csv_cell (s->diagnostic, TRUE);
 	} else {
-		g_autofree char *key = bdb_cli_safe (s->key);
-		g_autofree char *reason = bdb_cli_safe (s->reason ? s->reason : "-");
+		g_autofree char *key = cli_safe (s->key);
+		g_autofree char *reason = cli_safe (s->reason ? s->reason : "-");
 		printf ("%-40s %-10s %-9s %-15s %-8s %s  %s\n", key, state, bdb_suppression_kind_name (s->kind),
 		        reason, s->status ? s->status : "-", first, exp);
 	}
@@ -98,18 +98,17 @@ show_one (const BdbSuppression *s, gpointer data)
 }
 
 int
-bdb_cmd_list (BdbCli *cli, int argc, char **argv)
+cmd_list (Cli *cli, int argc, char **argv)
 {
-	g_autofree char *db_opt = NULL, *since = NULL, *until = NULL;
+	g_autofree char *since = NULL, *until = NULL;
 	g_autofree char *reason = NULL, *domain = NULL, *kind = NULL, *scope = NULL;
 	ListArgs a = { 0 };
 	a.cli = cli;
 	gboolean domains_only = FALSE;
 	GOptionEntry entries[] = {
-		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "reason", 'r', 0, G_OPTION_ARG_STRING, &reason, "Only this reason (userunknown, feedback, ...)", "REASON" },
 		{ "domain", 'D', 0, G_OPTION_ARG_STRING, &domain, "Only addresses at this domain", "DOMAIN" },
-		{ "kind", 'k', 0, G_OPTION_ARG_STRING, &kind, "Only this kind: hard, complaint, inactive, manual, imported, domain", "KIND" },
+		{ "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "Only this kind: hard, complaint, inactive, manual, imported, domain", "KIND" },
 		{ "scope", 'S', 0, G_OPTION_ARG_STRING, &scope, "Only this scope: recipient or domain", "SCOPE" },
 		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "Seen on or after T (2026-11-01, 30d, @SECONDS)", "T" },
 		{ "until", 0, 0, G_OPTION_ARG_STRING, &until, "First seen on or before T", "T" },
@@ -119,62 +118,56 @@ bdb_cmd_list (BdbCli *cli, int argc, char **argv)
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &a.csv, "CSV with a header", NULL },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "", "List suppressions.",
-	                            "Examples:\n"
+	int status = cli_parse_options (cli, "Examples:\n"
 	                            "  bouncedb list --reason userunknown --since 7d\n"
 	                            "  bouncedb list --domain example.com --json\n"
 	                            "  bouncedb list --domains",
-	                            entries, &argc, &argv))
-		return EX_USAGE;
-	int status = EX_OK;
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
 	a.reason = reason;
 	a.domain = domain;
 	a.kind = kind;
 	a.scope = scope;
-	a.now = bdb_cli_now ();
-	if ((since && !bdb_cli_parse_time (since, a.now, -1, &a.since)) ||
-	    (until && !bdb_cli_parse_time (until, a.now, -1, &a.until))) {
-		bdb_cli_warn (cli, "bad time '%s' (want 2026-11-01, an ISO 8601 time, 30d or @SECONDS)",
+	a.now = cli_now ();
+	if ((since && !cli_parse_time (since, a.now, -1, &a.since)) ||
+	    (until && !cli_parse_time (until, a.now, -1, &a.until))) {
+		cli_warn (cli, "bad time '%s' (want 2026-11-01, an ISO 8601 time, 30d or @SECONDS)",
 		              since && !a.since ? since : until);
 		status = EX_USAGE;
 	}
 	BdbReason r;
 	if (a.reason && !bdb_reason_from_name (a.reason, &r)) {
-		bdb_cli_warn (cli, "unknown reason '%s'", a.reason);
+		cli_warn (cli, "unknown reason '%s'", a.reason);
 		status = EX_USAGE;
 	}
 	BdbSuppressionKind k;
 	if (a.kind && !bdb_suppression_kind_from_name (a.kind, &k)) {
-		bdb_cli_warn (cli, "unknown kind '%s'", a.kind);
+		cli_warn (cli, "unknown kind '%s'", a.kind);
 		status = EX_USAGE;
 	}
 	BdbScope sc;
 	if (a.scope && !bdb_scope_from_name (a.scope, &sc)) {
-		bdb_cli_warn (cli, "unknown scope '%s'", a.scope);
+		cli_warn (cli, "unknown scope '%s'", a.scope);
 		status = EX_USAGE;
 	}
 	if (status != EX_OK)
 		return status;
-	g_autoptr (BdbStore) store = bdb_cli_open_for_reading (cli, db_opt, NULL, &status);
-	if (!store)
+	if ((status = cli_open (cli)) != EX_OK)
 		return status;
 	GError *error = NULL;
-	BdbTxn *txn = bdb_store_read (store, &error);
+	BdbTxn *txn = cli->txn;
 	if (a.csv)
 		printf ("key,table,state,kind,reason,status,first_seen,last_seen,count,expires,diagnostic\n");
 	const BdbTable tables[] = { BDB_TABLE_ADDRESS, BDB_TABLE_DOMAIN };
-	for (gsize i = 0; txn && i < G_N_ELEMENTS (tables); i++) {
+	for (gsize i = 0; i < G_N_ELEMENTS (tables); i++) {
 		if (domains_only && tables[i] != BDB_TABLE_DOMAIN)
 			continue;
 		a.table = tables[i];
 		if (!bdb_txn_foreach_suppression (txn, tables[i], NULL, show_one, &a, &error))
 			break;
 	}
-	if (error) {
-		bdb_cli_error (cli, bdb_store_path (store), error);
-		status = bdb_exit_code (error);
-		g_error_free (error);
-	}
-	bdb_txn_abort (txn);
-	return bdb_cli_finish (cli, status);
+	if (error)
+		status = cli_fail (cli, cli_db_path (cli), &error);
+	return cli_finish (cli, status);
 }

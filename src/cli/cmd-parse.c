@@ -13,7 +13,7 @@ typedef struct {
 	gboolean json;
 	gboolean verbose;
 	char **headers;
-	BdbJson *out;  /* with json */
+	CliJson *out;  /* with json */
 } ParseArgs;
 
 static void
@@ -26,18 +26,18 @@ print_table_header (void)
 static void
 print_table_row (const char *file, const BdbRecord *rec, const BdbVerdict *v)
 {
-	g_autofree char *f = bdb_cli_safe (file);
-	g_autofree char *r = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_RECIPIENT));
-	g_autofree char *a = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_ACTION));
-	g_autofree char *s = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_STATUS));
-	g_autofree char *c = bdb_cli_safe (bdb_record_get (rec, BDB_FIELD_REPLY_CODE));
+	g_autofree char *f = cli_safe (file);
+	g_autofree char *r = cli_safe (bdb_record_get (rec, BDB_FIELD_RECIPIENT));
+	g_autofree char *a = cli_safe (bdb_record_get (rec, BDB_FIELD_ACTION));
+	g_autofree char *s = cli_safe (bdb_record_get (rec, BDB_FIELD_STATUS));
+	g_autofree char *c = cli_safe (bdb_record_get (rec, BDB_FIELD_REPLY_CODE));
 	printf ("%-22s %-34s %-9s %-8s %-5s %-15s %-5s %s\n", f, r, *a ? a : "-", *s ? s : "-",
 	        *c ? c : "-", bdb_reason_name (v->reason), v->hard ? "yes" : "no",
 	        bdb_disposition_name (v->disposition));
 }
 
 static int
-parse_one (BdbCli *cli, const ParseArgs *args, const BdbRules *rules,
+parse_one (Cli *cli, const ParseArgs *args, const BdbRules *rules,
            const BdbParseOptions *opts, const char *path)
 {
 	GError *error = NULL;
@@ -49,17 +49,14 @@ parse_one (BdbCli *cli, const ParseArgs *args, const BdbRules *rules,
 	else
 		report = bdb_report_parse_file (path, opts, &error);
 	if (!report) {
-		bdb_cli_error (cli, shown, error);
-		int code = bdb_exit_code (error);
-		g_error_free (error);
-		return code;
+		return cli_fail (cli, shown, &error);
 	}
 
 	g_autofree char *base = strcmp (path, "-") == 0 ? g_strdup ("-") : g_path_get_basename (path);
 	guint n = bdb_report_n_records (report);
 	if (n == 0 && args->verbose) {
 		const char *problem = bdb_report_problem (report);
-		g_autofree char *safe = bdb_cli_safe (shown);
+		g_autofree char *safe = cli_safe (shown);
 		fprintf (stderr, "bouncedb: parse: '%s': %s\n", safe,
 		         problem ? problem : "not a bounce report");
 	}
@@ -68,20 +65,20 @@ parse_one (BdbCli *cli, const ParseArgs *args, const BdbRules *rules,
 		BdbVerdict v;
 		bdb_classify (rules, rec, &v);
 		if (args->json) {
-			BdbJson *j = args->out;
-			bdb_json_begin_object (j);
-			bdb_cli_record_members (j, rec, &v, base);
+			CliJson *j = args->out;
+			cli_json_begin_object (j);
+			cli_record_members (j, rec, &v, base);
 			if (args->headers && *args->headers) {
-				bdb_json_member (j, "headers");
-				bdb_json_begin_object (j);
+				cli_json_member (j, "headers");
+				cli_json_begin_object (j);
 				for (char **h = args->headers; *h; h++) {
 					const char *val = bdb_report_header (report, *h);
-					bdb_json_member_string (j, *h, val ? val : "");
+					cli_json_member_string (j, *h, val ? val : "");
 				}
-				bdb_json_end_object (j);
+				cli_json_end_object (j);
 			}
-			bdb_json_end_object (j);
-			bdb_json_print (j, stdout);
+			cli_json_end_object (j);
+			cli_json_print (j, stdout);
 		} else {
 			print_table_row (base, rec, &v);
 		}
@@ -91,7 +88,7 @@ parse_one (BdbCli *cli, const ParseArgs *args, const BdbRules *rules,
 }
 
 int
-bdb_cmd_parse (BdbCli *cli, int argc, char **argv)
+cmd_parse (Cli *cli, int argc, char **argv)
 {
 	ParseArgs args = { 0 };
 	GOptionEntry entries[] = {
@@ -101,30 +98,27 @@ bdb_cmd_parse (BdbCli *cli, int argc, char **argv)
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &args.verbose, "Say why a file gave no records", NULL },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "FILE... | -", "Read bounce messages and print one record per recipient.",
-	                            "Each FILE holds one message; '-' reads one from standard input.\n"
+	int status = cli_parse_options (cli, "Each FILE holds one message; '-' reads one from standard input.\n"
 	                            "Nothing is stored.  Files that are not bounces give no records.\n"
 	                            "\n"
 	                            "Examples:\n"
 	                            "  bouncedb parse ~/Maildir/.bounces/new/*\n"
 	                            "  bouncedb parse --json -H X-Campaign-ID - < bounce.eml | jq .reason",
-	                            entries, &argc, &argv))
-		return EX_USAGE;
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
 	if (argc < 2) {
-		bdb_cli_warn (cli, "no input; give FILE... or - for standard input");
+		cli_warn (cli, "no input; give FILE... or - for standard input");
 		return EX_USAGE;
 	}
 
 	GError *error = NULL;
-	g_autoptr (BdbRules) rules = bdb_cli_rules (cli, &error);
+	g_autoptr (BdbRules) rules = cli_rules (cli, &error);
 	if (!rules) {
-		bdb_cli_error (cli, NULL, error);
-		int code = bdb_exit_code (error);
-		g_error_free (error);
-		return code;
+		return cli_fail (cli, NULL, &error);
 	}
 	BdbParseOptions opts;
-	char **keep = bdb_cli_parse_options_from_config (cli, &opts);
+	char **keep = cli_parse_options_from_config (cli, &opts);
 	/* --header names join the configured ones. */
 	g_autoptr (GPtrArray) names = g_ptr_array_new ();
 	for (char **h = keep; h && *h; h++)
@@ -136,9 +130,8 @@ bdb_cmd_parse (BdbCli *cli, int argc, char **argv)
 
 	if (!args.json && isatty (STDOUT_FILENO))
 		print_table_header ();
-	g_autoptr (BdbJson) out = bdb_json_new ();
+	g_autoptr (CliJson) out = cli_json_new ();
 	args.out = out;
-	int status = EX_OK;
 	for (int i = 1; i < argc; i++) {
 		int rc = parse_one (cli, &args, rules, &opts, argv[i]);
 		if (rc != EX_OK && status == EX_OK)
@@ -146,5 +139,5 @@ bdb_cmd_parse (BdbCli *cli, int argc, char **argv)
 	}
 	g_strfreev (keep);
 	g_strfreev (args.headers);
-	return bdb_cli_finish (cli, status);
+	return cli_finish (cli, status);
 }

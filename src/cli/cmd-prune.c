@@ -69,51 +69,49 @@ prune_all (BdbTxn *txn, gpointer data, GError **error)
 }
 
 int
-bdb_cmd_prune (BdbCli *cli, int argc, char **argv)
+cmd_prune (Cli *cli, int argc, char **argv)
 {
-	g_autofree char *db_opt = NULL, *events = NULL, *seen = NULL, *removals = NULL;
+	g_autofree char *events = NULL, *seen = NULL, *removals = NULL;
 	gboolean compact = FALSE, json = FALSE;
 	GOptionEntry entries[] = {
-		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "events", 0, 0, G_OPTION_ARG_STRING, &events, "Drop events older than this (default 365d)", "AGE" },
 		{ "fingerprints", 0, 0, G_OPTION_ARG_STRING, &seen,
 		  "Forget processed messages older than this (default 90d; longer than any MTA retries)", "AGE" },
 		{ "removals", 0, 0, G_OPTION_ARG_STRING, &removals, "Forget removals older than this (default 365d)", "AGE" },
-		{ "compact", 'c', 0, G_OPTION_ARG_NONE, &compact, "Then rewrite the database compactly", NULL },
+		{ "compact", 0, 0, G_OPTION_ARG_NONE, &compact, "Then rewrite the database compactly", NULL },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the counts as JSON", NULL },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "", "Drop expired suppressions, stale counters, old fingerprints and events.",
-	                            "Example (a daily cron job):\n  bouncedb prune && bouncedb prune --compact   # weekly",
-	                            entries, &argc, &argv))
-		return EX_USAGE;
+	int status = cli_parse_options (cli, "Example (a daily cron job):\n  bouncedb prune && bouncedb prune --compact   # weekly",
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
 	Prune p = { 0 };
-	p.now = bdb_cli_now ();
+	p.now = cli_now ();
 	GError *error = NULL;
 	gint64 ev = 365 * 86400, se = 90 * 86400, rm = 365 * 86400;
-	if ((events && !bdb_cli_parse_duration (events, &ev)) || (seen && !bdb_cli_parse_duration (seen, &se)) ||
-	    (removals && !bdb_cli_parse_duration (removals, &rm))) {
-		bdb_cli_warn (cli, "ages look like 365d, 12w or 90d");
+	if ((events && !cli_parse_duration (events, &ev)) || (seen && !cli_parse_duration (seen, &se)) ||
+	    (removals && !cli_parse_duration (removals, &rm))) {
+		cli_warn (cli, "ages look like 365d, 12w or 90d");
 		return EX_USAGE;
 	}
 	p.events_before = p.now - ev;
 	p.seen_before = p.now - se;
 	p.tombstone_before = p.now - rm;
-	if (!bdb_cli_policy (cli, &p.policy, &error)) {
-		bdb_cli_error (cli, cli->config_path, error);
+	if (!cli_policy (cli, &p.policy, &error)) {
+		cli_error (cli, cli->config_path, error);
 		g_error_free (error);
 		return EX_CONFIG;
 	}
-	int status = EX_OK;
-	g_autofree char *db = bdb_cli_db_dir (cli, db_opt);
-	g_autoptr (BdbStore) store = bdb_cli_open_store (cli, db, FALSE, &error);
+	if ((status = cli_open (cli)) != EX_OK)
+		return status;
+	BdbStore *store = cli->store;
+	const char *db = cli_db_path (cli);
 	p.doomed = g_ptr_array_new_with_free_func (g_free);
-	if (!store || !bdb_store_write (store, prune_all, &p, &error)) {
-		bdb_cli_error (cli, db, error);
-		status = bdb_exit_code (error);
-		g_clear_error (&error);
+	if (!bdb_store_write (store, prune_all, &p, &error)) {
+		status = cli_fail (cli, db, &error);
 		g_ptr_array_unref (p.doomed);
-		return bdb_cli_finish (cli, status);
+		return cli_finish (cli, status);
 	}
 	/* The pruning is committed whether or not the compaction can run
 	 * (it needs the database to itself): report both. */
@@ -129,10 +127,8 @@ bdb_cmd_prune (BdbCli *cli, int argc, char **argv)
 	}
 	if (compact && !compacted) {
 		fflush (stdout);
-		bdb_cli_error (cli, db, error);
-		status = bdb_exit_code (error);
-		g_clear_error (&error);
+		status = cli_fail (cli, db, &error);
 	}
 	g_ptr_array_unref (p.doomed);
-	return bdb_cli_finish (cli, status);
+	return cli_finish (cli, status);
 }

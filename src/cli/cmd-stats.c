@@ -138,20 +138,20 @@ sorted (GHashTable *t)
 }
 
 static void
-emit_table (BdbJson *b, const char *title, const char *key, GHashTable *t, guint top)
+emit_table (CliJson *b, const char *title, const char *key, GHashTable *t, guint top)
 {
 	g_autoptr (GArray) a = sorted (t);
 	if (b) {
-		bdb_json_member (b, key);
-		bdb_json_begin_array (b);
+		cli_json_member (b, key);
+		cli_json_begin_array (b);
 		for (guint i = 0; i < a->len && i < top; i++) {
 			Pair *p = &g_array_index (a, Pair, i);
-			bdb_json_begin_object (b);
-			bdb_json_member_string (b, "key", p->key);
-			bdb_json_member_int (b, "count", (gint64) p->n);
-			bdb_json_end_object (b);
+			cli_json_begin_object (b);
+			cli_json_member_string (b, "key", p->key);
+			cli_json_member_int (b, "count", (gint64) p->n);
+			cli_json_end_object (b);
 		}
-		bdb_json_end_array (b);
+		cli_json_end_array (b);
 		return;
 	}
 	printf ("\n%s:\n", title);
@@ -159,7 +159,7 @@ emit_table (BdbJson *b, const char *title, const char *key, GHashTable *t, guint
 		printf ("  none\n");
 	for (guint i = 0; i < a->len && i < top; i++) {
 		Pair *p = &g_array_index (a, Pair, i);
-		g_autofree char *k = bdb_cli_safe (p->key);
+		g_autofree char *k = cli_safe (p->key);
 		printf ("  %8" G_GUINT64_FORMAT "  %s\n", p->n, k);
 	}
 }
@@ -177,33 +177,30 @@ domain_by_total (gconstpointer a, gconstpointer b)
 }
 
 int
-bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
+cmd_stats (Cli *cli, int argc, char **argv)
 {
-	g_autofree char *db_opt = NULL, *since = NULL;
+	g_autofree char *since = NULL;
 	gboolean json = FALSE;
 	gint top = 10;
 	GOptionEntry entries[] = {
-		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "Only events on or after T (2026-11-01, 30d, @SECONDS)", "T" },
-		{ "top", 'n', 0, G_OPTION_ARG_INT, &top, "Rows per table (default 10)", "N" },
+		{ "top", 0, 0, G_OPTION_ARG_INT, &top, "Rows per table (default 10)", "N" },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "One JSON object", NULL },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "", "Summarise bounces: reasons, domains, codes, and our own problems.",
-	                            "Examples:\n  bouncedb stats --since 7d\n  bouncedb stats --json --top 20",
-	                            entries, &argc, &argv))
-		return EX_USAGE;
+	int status = cli_parse_options (cli, "Examples:\n  bouncedb stats --since 7d\n  bouncedb stats --json --top 20",
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
 	Stats st = { 0 };
-	st.now = bdb_cli_now ();
-	if (since && !bdb_cli_parse_time (since, st.now, -1, &st.since)) {
-		bdb_cli_warn (cli, "bad time '%s'", since);
+	st.now = cli_now ();
+	if (since && !cli_parse_time (since, st.now, -1, &st.since)) {
+		cli_warn (cli, "bad time '%s'", since);
 		return EX_USAGE;
 	}
 	if (top <= 0)
 		top = 10;
-	int status = EX_OK;
-	g_autoptr (BdbStore) store = bdb_cli_open_for_reading (cli, db_opt, NULL, &status);
-	if (!store)
+	if ((status = cli_open (cli)) != EX_OK)
 		return status;
 	st.by_reason = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 	st.by_disposition = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -212,15 +209,12 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 	st.sender = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 	st.domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 	GError *error = NULL;
-	BdbTxn *txn = bdb_store_read (store, &error);
-	gboolean ok = txn && bdb_txn_foreach_event (txn, NULL, count_event, &st, &error) &&
+	BdbTxn *txn = cli->txn;
+	gboolean ok = bdb_txn_foreach_event (txn, NULL, count_event, &st, &error) &&
 	              bdb_txn_foreach_suppression (txn, BDB_TABLE_ADDRESS, NULL, count_supp, &st, &error) &&
 	              bdb_txn_foreach_suppression (txn, BDB_TABLE_DOMAIN, NULL, count_domain, &st, &error);
-	bdb_txn_abort (txn);
 	if (!ok) {
-		bdb_cli_error (cli, bdb_store_path (store), error);
-		status = bdb_exit_code (error);
-		g_error_free (error);
+		status = cli_fail (cli, cli_db_path (cli), &error);
 	} else {
 		g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (DomainRow));
 		GHashTableIter it;
@@ -231,23 +225,23 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 			g_array_append_val (rows, r);
 		}
 		g_array_sort (rows, domain_by_total);
-		g_autoptr (BdbJson) b = json ? bdb_json_new () : NULL;
+		g_autoptr (CliJson) b = json ? cli_json_new () : NULL;
 		if (b) {
-			bdb_json_begin_object (b);
-			bdb_json_member_int (b, "events", (gint64) st.events);
-			bdb_json_member (b, "suppressed");
-			bdb_json_begin_object (b);
-			bdb_json_member_int (b, "addresses", (gint64) st.active);
-			bdb_json_member_int (b, "domains", (gint64) st.domain_supp);
-			bdb_json_member_int (b, "removed", (gint64) st.removed);
+			cli_json_begin_object (b);
+			cli_json_member_int (b, "events", (gint64) st.events);
+			cli_json_member (b, "suppressed");
+			cli_json_begin_object (b);
+			cli_json_member_int (b, "addresses", (gint64) st.active);
+			cli_json_member_int (b, "domains", (gint64) st.domain_supp);
+			cli_json_member_int (b, "removed", (gint64) st.removed);
 			for (guint i = 1; i < G_N_ELEMENTS (st.supp_by_kind); i++) {
 				if (!st.supp_by_kind[i])
 					continue;
-				bdb_json_member_int (b, bdb_suppression_kind_name ((BdbSuppressionKind) i), (gint64) st.supp_by_kind[i]);
+				cli_json_member_int (b, bdb_suppression_kind_name ((BdbSuppressionKind) i), (gint64) st.supp_by_kind[i]);
 			}
-			bdb_json_end_object (b);
+			cli_json_end_object (b);
 		} else {
-			g_autofree char *from = st.since ? bdb_cli_format_time (st.since) : g_strdup ("the start");
+			g_autofree char *from = st.since ? cli_format_time (st.since) : g_strdup ("the start");
 			printf ("events since %s: %" G_GUINT64_FORMAT "\n", from, st.events);
 			printf ("suppressed now: %" G_GUINT64_FORMAT " addresses, %" G_GUINT64_FORMAT
 			        " domains (%" G_GUINT64_FORMAT " removals remembered)\n",
@@ -260,8 +254,8 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 		emit_table (b, "by reason", "by_reason", st.by_reason, G_MAXUINT);
 		emit_table (b, "by disposition", "by_disposition", st.by_disposition, G_MAXUINT);
 		if (b) {
-			bdb_json_member (b, "by_domain");
-			bdb_json_begin_array (b);
+			cli_json_member (b, "by_domain");
+			cli_json_begin_array (b);
 		} else {
 			printf ("\nby recipient domain (hard%% = suppressed or complaint, soft%%, sender-side%%):\n");
 		}
@@ -269,32 +263,32 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 			DomainRow *r = &g_array_index (rows, DomainRow, i);
 			double t = (double) r->c->total;
 			if (b) {
-				bdb_json_begin_object (b);
-				bdb_json_member_string (b, "domain", r->domain);
-#define N(name, v) do { bdb_json_member (b, name); bdb_json_int (b, (gint64) (v)); } while (0)
+				cli_json_begin_object (b);
+				cli_json_member_string (b, "domain", r->domain);
+#define N(name, v) do { cli_json_member (b, name); cli_json_int (b, (gint64) (v)); } while (0)
 				N ("events", r->c->total);
 				N ("hard", r->c->hard);
 				N ("soft", r->c->soft);
 				N ("sender", r->c->sender);
 #undef N
-				bdb_json_end_object (b);
+				cli_json_end_object (b);
 			} else {
-				g_autofree char *d = bdb_cli_safe (r->domain);
+				g_autofree char *d = cli_safe (r->domain);
 				printf ("  %-32s %8" G_GUINT64_FORMAT " events  hard %5.1f%%  soft %5.1f%%  sender %5.1f%%\n",
 				        d, r->c->total, 100.0 * (double) r->c->hard / t, 100.0 * (double) r->c->soft / t,
 				        100.0 * (double) r->c->sender / t);
 			}
 		}
 		if (b)
-			bdb_json_end_array (b);
+			cli_json_end_array (b);
 		else if (!rows->len)
 			printf ("  none\n");
 		emit_table (b, "top status codes", "top_status", st.by_status, (guint) top);
 		emit_table (b, "top diagnostics", "top_diagnostics", st.by_diag, (guint) top);
 		emit_table (b, "sender-side incidents (receiving domain, reason)", "sender_side", st.sender, (guint) top);
 		if (b) {
-			bdb_json_end_object (b);
-			bdb_json_print (b, stdout);
+			cli_json_end_object (b);
+			cli_json_print (b, stdout);
 		}
 	}
 	g_hash_table_unref (st.by_reason);
@@ -303,5 +297,5 @@ bdb_cmd_stats (BdbCli *cli, int argc, char **argv)
 	g_hash_table_unref (st.by_diag);
 	g_hash_table_unref (st.sender);
 	g_hash_table_unref (st.domains);
-	return bdb_cli_finish (cli, status);
+	return cli_finish (cli, status);
 }

@@ -52,7 +52,7 @@ typedef struct {
 
 
 typedef struct {
-	BdbCli *cli;
+	Cli *cli;
 	BdbRules *rules;
 	BdbPolicy policy;
 	BdbParseOptions popts;
@@ -63,7 +63,7 @@ typedef struct {
 	char *done_dir;
 	guint batch_size;
 	guint threads;             /* parsing threads, this one included */
-	BdbProgress *progress;
+	CliProgress *progress;
 	guint64 progress_done;
 	Totals totals;
 	int status;
@@ -89,8 +89,8 @@ item_free (Item *it)
 static void
 fail_with (Sweep *sw, const char *what, const GError *error)
 {
-	bdb_cli_error (sw->cli, what, error);
-	int code = bdb_exit_code (error);
+	cli_error (sw->cli, what, error);
+	int code = cli_exit_code (error);
 	if (sw->status == EX_OK)
 		sw->status = code;
 }
@@ -105,7 +105,7 @@ add_message (Sweep *sw, BdbMaildirEntry *entry, const char *data, gsize len)
 	/* A Maildir file arrived when it was written; a clock that was ahead
 	 * (or a pinned BOUNCEDB_NOW) must not place it in the future, where
 	 * a signed token would look not yet valid or already expired. */
-	gint64 now = bdb_cli_now ();
+	gint64 now = cli_now ();
 	it->arrival = entry && entry->mtime > 0 && entry->mtime < now ? entry->mtime : now;
 	g_ptr_array_add (sw->items, it);
 }
@@ -325,7 +325,7 @@ finish_batch (Sweep *sw)
 			g_autofree char *q = quarantine_dir (sw, it->entry);
 			ok = bdb_maildir_move (it->entry, q, &error);
 			if (ok)
-				bdb_cli_warn (sw->cli, "'%s': quarantined in %s: %s", it->entry->name, q,
+				cli_warn (sw->cli, "'%s': quarantined in %s: %s", it->entry->name, q,
 				              it->quarantine_why);
 		} else if (!it->report || bdb_report_n_records (it->report) == 0) {
 			/* Not a bounce: it stays in the Maildir whatever --processed
@@ -370,7 +370,7 @@ store_batch (Sweep *sw, GPtrArray *items)
 		add_stats (&sw->totals.apply, &sw->batch_stats);
 		finish_batch (sw);
 		sw->progress_done += items->len;
-		bdb_progress_update (sw->progress, sw->progress_done);
+		cli_progress_update (sw->progress, sw->progress_done);
 	} else {
 		/* Nothing of this batch is marked: the next sweep retries it. */
 		fail_with (sw, bdb_store_path (sw->store), error);
@@ -495,9 +495,9 @@ print_summary (const Sweep *sw, gboolean json, double secs)
 	const BdbApplyStats *a = &t->apply;
 	double rate = secs > 0 ? (double) t->messages / secs : 0;
 	if (json) {
-		g_autoptr (BdbJson) b = bdb_json_new ();
-		bdb_json_begin_object (b);
-#define NUM(name, v) do { bdb_json_member (b, name); bdb_json_int (b, (gint64) (v)); } while (0)
+		g_autoptr (CliJson) b = cli_json_new ();
+		cli_json_begin_object (b);
+#define NUM(name, v) do { cli_json_member (b, name); cli_json_int (b, (gint64) (v)); } while (0)
 		NUM ("messages", t->messages);
 		NUM ("reports", t->reports);
 		NUM ("not_reports", t->not_reports);
@@ -520,11 +520,11 @@ print_summary (const Sweep *sw, gboolean json, double secs)
 		NUM ("domains", a->domains);
 		NUM ("forged", a->forged);
 #undef NUM
-		bdb_json_member_bool (b, "dry_run", sw->dry_run);
-		bdb_json_member_double (b, "seconds", secs);
-		bdb_json_member_double (b, "messages_per_second", rate);
-		bdb_json_end_object (b);
-		bdb_json_print (b, stdout);
+		cli_json_member_bool (b, "dry_run", sw->dry_run);
+		cli_json_member_double (b, "seconds", secs);
+		cli_json_member_double (b, "messages_per_second", rate);
+		cli_json_end_object (b);
+		cli_json_print (b, stdout);
 		return;
 	}
 	printf ("%s%" G_GUINT64_FORMAT " messages: %" G_GUINT64_FORMAT " reports, %" G_GUINT64_FORMAT
@@ -567,17 +567,16 @@ parse_done (const char *text, DoneMode *mode, char **dir)
 }
 
 int
-bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
+cmd_sweep (Cli *cli, int argc, char **argv)
 {
-	g_autofree char *db_opt = NULL, *processed = NULL;
+	g_autofree char *processed = NULL;
 	char *quarantine = NULL;  /* owned by sw.quarantine_opt below */
 	char **mboxes = NULL;
 	gboolean dry_run = FALSE, json = FALSE, wait = FALSE;
 	gint batch = 0;
 	GOptionEntry entries[] = {
-		{ "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_opt, "Database directory", "DIR" },
 		{ "mbox", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &mboxes, "Also read this mbox (repeatable; it is not modified)", "FILE" },
-		{ "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Messages per transaction (default 500)", "N" },
+		{ "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Messages per transaction (default 500)", "N" },
 		{ "processed", 'p', 0, G_OPTION_ARG_STRING, &processed,
 		  "What to do with stored messages: seen (move to cur/ with the S flag; default), delete, keep, move:MAILDIR", "HOW" },
 		{ "quarantine", 'Q', 0, G_OPTION_ARG_FILENAME, &quarantine,
@@ -587,9 +586,7 @@ bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
 		{ "wait", 'w', 0, G_OPTION_ARG_NONE, &wait, "Wait for another sweep of the same Maildir instead of skipping", NULL },
 		{ NULL },
 	};
-	if (!bdb_cli_parse_options (cli, "[MAILDIR...]",
-	                            "Store every bounce of Maildirs and mboxes in the database.",
-	                            "Reads new/ and the messages of cur/ not yet marked seen.  Stored messages\n"
+	int status = cli_parse_options (cli, "Reads new/ and the messages of cur/ not yet marked seen.  Stored messages\n"
 	                            "are marked processed only after the database has committed them, so the\n"
 	                            "sweep can be interrupted at any moment and run again.\n"
 	                            "\n"
@@ -597,8 +594,9 @@ bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
 	                            "  bouncedb sweep ~/Maildir/.Bounces\n"
 	                            "  bouncedb sweep --db /var/lib/bouncedb --processed delete /srv/mail/bounces\n"
 	                            "  bouncedb sweep --dry-run --json --mbox old-bounces.mbox",
-	                            entries, &argc, &argv))
-		return EX_USAGE;
+	                                entries, &argc, &argv);
+	if (status != EX_OK)
+		return status;
 
 	Sweep sw = { 0 };
 	sw.cli = cli;
@@ -606,12 +604,12 @@ bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
 	sw.quarantine_opt = quarantine;
 	g_autofree char *conf_processed = g_key_file_get_string (cli->config, "sweep", "processed", NULL);
 	if (!parse_done (processed ? processed : conf_processed, &sw.done, &sw.done_dir)) {
-		bdb_cli_warn (cli, "--processed: '%s' is not seen, delete, keep or move:MAILDIR",
+		cli_warn (cli, "--processed: '%s' is not seen, delete, keep or move:MAILDIR",
 		              processed ? processed : conf_processed);
 		return EX_USAGE;
 	}
 	if (batch < 0) {
-		bdb_cli_warn (cli, "--batch must be positive");
+		cli_warn (cli, "--batch must be positive");
 		return EX_USAGE;
 	}
 	sw.threads = (guint) g_key_file_get_integer (cli->config, "sweep", "threads", NULL);
@@ -626,48 +624,61 @@ bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
 		sw.quarantine_opt = g_steal_pointer (&q);
 	}
 	if (argc < 2 && !mboxes) {
-		bdb_cli_warn (cli, "nothing to sweep: give MAILDIR... or --mbox FILE");
+		cli_warn (cli, "nothing to sweep: give MAILDIR... or --mbox FILE");
 		return EX_USAGE;
+	}
+	/* Before anything is created: a typo must not leave a new database. */
+	for (int i = 1; i < argc; i++) {
+		if (!g_file_test (argv[i], G_FILE_TEST_EXISTS)) {
+			g_autofree char *safe = cli_safe (argv[i]);
+			cli_warn (cli, "'%s': no such file or directory", safe);
+			return EX_NOINPUT;
+		}
+	}
+	for (char **m = mboxes; m && *m; m++) {
+		if (!g_file_test (*m, G_FILE_TEST_EXISTS)) {
+			g_autofree char *safe = cli_safe (*m);
+			cli_warn (cli, "'%s': no such file", safe);
+			g_strfreev (mboxes);
+			return EX_NOINPUT;
+		}
 	}
 
 	GError *error = NULL;
-	sw.rules = bdb_cli_rules (cli, &error);
-	if (!sw.rules || !bdb_cli_policy (cli, &sw.policy, &error)) {
-		bdb_cli_error (cli, cli->config_path, error);
-		int code = bdb_exit_code (error);
-		g_error_free (error);
-		return code;
+	sw.rules = cli_rules (cli, &error);
+	if (!sw.rules || !cli_policy (cli, &sw.policy, &error)) {
+		return cli_fail (cli, cli->config_path, &error);
 	}
-	g_auto (GStrv) keep_headers = bdb_cli_parse_options_from_config (cli, &sw.popts);
+	g_auto (GStrv) keep_headers = cli_parse_options_from_config (cli, &sw.popts);
 
-	g_autofree char *db = bdb_cli_db_dir (cli, db_opt);
 	g_autofree char *tmpdb = NULL;
-	g_autofree char *data_mdb = g_build_filename (db, "data.mdb", NULL);
+	g_autofree char *data_mdb = g_build_filename (cli_db_path (cli), "data.mdb", NULL);
 	if (dry_run && !g_file_test (data_mdb, G_FILE_TEST_EXISTS)) {
 		/* A dry run creates nothing: rehearse against an empty database. */
 		tmpdb = g_dir_make_tmp ("bouncedb-dry-XXXXXX", NULL);
+		g_free (cli->db_dir);
+		cli->db_dir = g_strdup (tmpdb);
 	}
-	sw.store = bdb_cli_open_store (cli, tmpdb ? tmpdb : db, FALSE, &error);
-	if (!sw.store) {
-		bdb_cli_error (cli, db, error);
-		int code = bdb_exit_code (error);
-		g_error_free (error);
+	if ((status = cli_open (cli)) != EX_OK) {
 		bdb_rules_free (sw.rules);
-		return code;
+		g_strfreev (mboxes);
+		return status;
 	}
+	const char *db = cli_db_path (cli);
+	sw.store = cli->store;
 	sw.items = new_batch ();
 	pool_start (&sw, sw.threads - 1);  /* this thread parses too */
 
 	guint64 total = 0;
 	for (int i = 1; i < argc; i++)
 		total += bdb_maildir_count (argv[i]);
-	sw.progress = bdb_progress_new ("sweep", total);
+	sw.progress = cli_progress_new ("sweep", total);
 	gint64 start = g_get_monotonic_time ();
 
 	for (int i = 1; i < argc; i++) {
-		int lock = lock_maildir (tmpdb ? tmpdb : db, argv[i], wait, &error);
+		int lock = lock_maildir (db, argv[i], wait, &error);
 		if (lock == -2) {
-			bdb_cli_warn (cli, "'%s': another sweep is running; skipped (--wait to wait)", argv[i]);
+			cli_warn (cli, "'%s': another sweep is running; skipped (--wait to wait)", argv[i]);
 			continue;
 		}
 		if (lock < 0) {
@@ -684,18 +695,18 @@ bdb_cmd_sweep (BdbCli *cli, int argc, char **argv)
 		if (!sweep_mbox (&sw, *m))
 			break;
 
-	bdb_progress_free (sw.progress);
+	cli_progress_free (sw.progress);
 	double secs = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
 	print_summary (&sw, json, secs);
 
 	pool_stop (&sw);
 	g_ptr_array_unref (sw.items);
-	bdb_store_close (sw.store);
+	cli_close (cli);
 	if (tmpdb)
 		remove_flat_dir (tmpdb);
 	bdb_rules_free (sw.rules);
 	g_free (sw.done_dir);
 	g_free (sw.quarantine_opt);
 	g_strfreev (mboxes);
-	return bdb_cli_finish (cli, sw.status);
+	return cli_finish (cli, sw.status);
 }

@@ -4,7 +4,7 @@
 #include "cli.h"
 
 BdbRules *
-bdb_cli_rules (BdbCli *cli, GError **error)
+cli_rules (Cli *cli, GError **error)
 {
 	BdbRules *rules = bdb_rules_new (error);
 	if (!rules)
@@ -28,56 +28,56 @@ bdb_cli_rules (BdbCli *cli, GError **error)
 static guint
 get_count (GKeyFile *kf, const char *group, const char *key, guint fallback)
 {
-	return (guint) MIN (bdb_cli_config_size (kf, group, key, fallback), (guint64) G_MAXUINT);
+	return (guint) MIN (cli_config_size (kf, group, key, fallback), (guint64) G_MAXUINT);
 }
 
 char **
-bdb_cli_parse_options_from_config (BdbCli *cli, BdbParseOptions *opts)
+cli_parse_options_from_config (Cli *cli, BdbParseOptions *opts)
 {
 	bdb_parse_options_init (opts);
 	GKeyFile *kf = cli->config;
-	opts->max_message_size = bdb_cli_config_size (kf, "limits", "max_message_size", opts->max_message_size);
+	opts->max_message_size = cli_config_size (kf, "limits", "max_message_size", opts->max_message_size);
 	opts->max_recipients = get_count (kf, "limits", "max_recipients", opts->max_recipients);
 	opts->max_depth = get_count (kf, "limits", "max_depth", opts->max_depth);
-	opts->max_header_size = bdb_cli_config_size (kf, "limits", "max_header_size", opts->max_header_size);
-	opts->max_part_size = bdb_cli_config_size (kf, "limits", "max_part_size", opts->max_part_size);
-	opts->max_line_length = bdb_cli_config_size (kf, "limits", "max_line_length", opts->max_line_length);
+	opts->max_header_size = cli_config_size (kf, "limits", "max_header_size", opts->max_header_size);
+	opts->max_part_size = cli_config_size (kf, "limits", "max_part_size", opts->max_part_size);
+	opts->max_line_length = cli_config_size (kf, "limits", "max_line_length", opts->max_line_length);
 	opts->max_headers = get_count (kf, "limits", "max_headers", opts->max_headers);
 	opts->max_parts = get_count (kf, "limits", "max_parts", opts->max_parts);
-	opts->max_address_bytes = bdb_cli_config_size (kf, "limits", "max_address_bytes", opts->max_address_bytes);
+	opts->max_address_bytes = cli_config_size (kf, "limits", "max_address_bytes", opts->max_address_bytes);
 	char **keep = g_key_file_get_string_list (kf, "parse", "keep_headers", NULL, NULL);
 	opts->keep_headers = (const char *const *) keep;
 	return keep;
 }
 
 gboolean
-bdb_cli_policy (BdbCli *cli, BdbPolicy *policy, GError **error)
+cli_policy (Cli *cli, BdbPolicy *policy, GError **error)
 {
 	GKeyFile *kf = cli->config;
 	bdb_policy_init (policy);
-	policy->soft_threshold = bdb_cli_config_uint (kf, "policy", "soft_threshold", policy->soft_threshold);
-	policy->soft_window_days = bdb_cli_config_uint (kf, "policy", "soft_window_days", policy->soft_window_days);
-	policy->soft_span_days = bdb_cli_config_uint (kf, "policy", "soft_span_days", policy->soft_span_days);
-	policy->domain_threshold = bdb_cli_config_uint (kf, "policy", "domain_threshold", policy->domain_threshold);
-	policy->events_per_address = bdb_cli_config_uint (kf, "policy", "events_per_address", policy->events_per_address);
+	policy->soft_threshold = cli_config_uint (kf, "policy", "soft_threshold", policy->soft_threshold);
+	policy->soft_window_days = cli_config_uint (kf, "policy", "soft_window_days", policy->soft_window_days);
+	policy->soft_span_days = cli_config_uint (kf, "policy", "soft_span_days", policy->soft_span_days);
+	policy->domain_threshold = cli_config_uint (kf, "policy", "domain_threshold", policy->domain_threshold);
+	policy->events_per_address = cli_config_uint (kf, "policy", "events_per_address", policy->events_per_address);
 	policy->keep_local_case = g_key_file_get_boolean (kf, "policy", "keep_local_case", NULL);
 	g_autofree char *inactive = g_key_file_get_string (kf, "policy", "inactive_expiry", NULL);
-	if (inactive && !bdb_cli_parse_duration (inactive, &policy->inactive_expiry)) {
+	if (inactive && !cli_parse_duration (inactive, &policy->inactive_expiry)) {
 		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 		             "[policy] inactive_expiry: '%s' is not a duration (like 180d)", inactive);
 		return FALSE;
 	}
 	g_autofree char *domain = g_key_file_get_string (kf, "policy", "domain_expiry", NULL);
-	if (domain && !bdb_cli_parse_duration (domain, &policy->domain_expiry)) {
+	if (domain && !cli_parse_duration (domain, &policy->domain_expiry)) {
 		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 		             "[policy] domain_expiry: '%s' is not a duration (like 90d)", domain);
 		return FALSE;
 	}
 	if (g_key_file_get_boolean (kf, "verify", "enabled", NULL)) {
-		policy->verifier = bdb_cli_signer (cli, NULL, error);
+		policy->verifier = cli_signer (cli, NULL, error);
 		if (!policy->verifier)
 			return FALSE;
-		policy->token_max_age_days = bdb_cli_config_uint (kf, "verify", "max_age_days", policy->token_max_age_days);
+		policy->token_max_age_days = cli_config_uint (kf, "verify", "max_age_days", policy->token_max_age_days);
 	}
 	/* [expiry] reason = duration, per classification reason. */
 	gsize n = 0;
@@ -90,7 +90,7 @@ bdb_cli_policy (BdbCli *cli, BdbPolicy *policy, GError **error)
 			             "[expiry] '%s' is not a reason", keys[i]);
 			return FALSE;
 		}
-		if (!bdb_cli_parse_duration (v, &policy->expiry[r])) {
+		if (!cli_parse_duration (v, &policy->expiry[r])) {
 			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			             "[expiry] %s: '%s' is not a duration (like 90d, or never)", keys[i], v);
 			return FALSE;

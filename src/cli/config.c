@@ -20,7 +20,7 @@ default_config_path (void)
 }
 
 gboolean
-bdb_cli_load_config (BdbCli *cli, const char *path, GError **error)
+cli_load_config (Cli *cli, const char *path, GError **error)
 {
 	cli->config = g_key_file_new ();
 	cli->config_path = path ? g_strdup (path) : default_config_path ();
@@ -45,7 +45,7 @@ bdb_cli_load_config (BdbCli *cli, const char *path, GError **error)
 }
 
 guint64
-bdb_cli_config_size (GKeyFile *kf, const char *group, const char *key, guint64 fallback)
+cli_config_size (GKeyFile *kf, const char *group, const char *key, guint64 fallback)
 {
 	g_autofree char *v = g_key_file_get_string (kf, group, key, NULL);
 	if (!v)
@@ -64,11 +64,11 @@ bdb_cli_config_size (GKeyFile *kf, const char *group, const char *key, guint64 f
 	return n ? n : fallback;
 }
 
-char *
-bdb_cli_db_dir (BdbCli *cli, const char *option)
+static char *
+resolve_db_dir (Cli *cli)
 {
-	if (option && *option)
-		return g_strdup (option);
+	if (cli->db_option && *cli->db_option)
+		return g_strdup (cli->db_option);
 	const char *env = g_getenv ("BOUNCEDB_DB");
 	if (env && *env)
 		return g_strdup (env);
@@ -81,8 +81,16 @@ bdb_cli_db_dir (BdbCli *cli, const char *option)
 	return g_build_filename (g_get_user_data_dir (), "bouncedb", NULL);
 }
 
+const char *
+cli_db_path (Cli *cli)
+{
+	if (!cli->db_dir)
+		cli->db_dir = resolve_db_dir (cli);
+	return cli->db_dir;
+}
+
 guint
-bdb_cli_config_uint (GKeyFile *kf, const char *group, const char *key, guint fallback)
+cli_config_uint (GKeyFile *kf, const char *group, const char *key, guint fallback)
 {
 	g_autofree char *v = g_key_file_get_string (kf, group, key, NULL);
 	if (!v)
@@ -94,7 +102,7 @@ bdb_cli_config_uint (GKeyFile *kf, const char *group, const char *key, guint fal
 
 /* "30d", "12h", "90m", "3600" (seconds), "0" or "never". */
 gboolean
-bdb_cli_parse_duration (const char *text, gint64 *seconds)
+cli_parse_duration (const char *text, gint64 *seconds)
 {
 	if (!text || !*text)
 		return FALSE;
@@ -123,7 +131,7 @@ bdb_cli_parse_duration (const char *text, gint64 *seconds)
 }
 
 BdbSigner *
-bdb_cli_signer (BdbCli *cli, const char *path, GError **error)
+cli_signer (Cli *cli, const char *path, GError **error)
 {
 	if (cli->signer)
 		return cli->signer;
@@ -152,20 +160,20 @@ bdb_cli_signer (BdbCli *cli, const char *path, GError **error)
 }
 
 BdbStore *
-bdb_cli_open_store (BdbCli *cli, const char *dir, gboolean read_only, GError **error)
+cli_open_store (Cli *cli, const char *dir, gboolean read_only, GError **error)
 {
 	BdbStoreOptions opts;
 	bdb_store_options_init (&opts);
 	opts.read_only = read_only;
 	GKeyFile *kf = cli->config;
-	opts.map_size = bdb_cli_config_size (kf, "database", "map_size", opts.map_size);
-	opts.map_size_max = bdb_cli_config_size (kf, "database", "map_size_max", opts.map_size_max);
-	opts.lock_timeout_ms = bdb_cli_config_uint (kf, "database", "lock_timeout_ms", opts.lock_timeout_ms);
+	opts.map_size = cli_config_size (kf, "database", "map_size", opts.map_size);
+	opts.map_size_max = cli_config_size (kf, "database", "map_size_max", opts.map_size_max);
+	opts.lock_timeout_ms = cli_config_uint (kf, "database", "lock_timeout_ms", opts.lock_timeout_ms);
 	return bdb_store_open (dir, &opts, error);
 }
 
 gint64
-bdb_cli_now (void)
+cli_now (void)
 {
 	/* BOUNCEDB_NOW pins the clock, for tests of expiry and windows. */
 	const char *pinned = g_getenv ("BOUNCEDB_NOW");

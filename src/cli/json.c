@@ -11,21 +11,21 @@
 #include <string.h>
 #include "json.h"
 
-struct _BdbJson {
+struct _CliJson {
 	GString *out;
 	gboolean need_comma;  /* a value was written at this level */
 };
 
-BdbJson *
-bdb_json_new (void)
+CliJson *
+cli_json_new (void)
 {
-	BdbJson *j = g_new0 (BdbJson, 1);
+	CliJson *j = g_new0 (CliJson, 1);
 	j->out = g_string_sized_new (1024);
 	return j;
 }
 
 void
-bdb_json_free (BdbJson *j)
+cli_json_free (CliJson *j)
 {
 	if (!j)
 		return;
@@ -34,7 +34,7 @@ bdb_json_free (BdbJson *j)
 }
 
 static void
-comma (BdbJson *j)
+comma (CliJson *j)
 {
 	if (j->need_comma)
 		g_string_append_c (j->out, ',');
@@ -86,7 +86,7 @@ append_escaped (GString *out, const char *s, gssize len)
 }
 
 static void
-open_bracket (BdbJson *j, char c)
+open_bracket (CliJson *j, char c)
 {
 	comma (j);
 	g_string_append_c (j->out, c);
@@ -94,38 +94,38 @@ open_bracket (BdbJson *j, char c)
 }
 
 static void
-close_bracket (BdbJson *j, char c)
+close_bracket (CliJson *j, char c)
 {
 	g_string_append_c (j->out, c);
 	j->need_comma = TRUE;
 }
 
 void
-bdb_json_begin_object (BdbJson *j)
+cli_json_begin_object (CliJson *j)
 {
 	open_bracket (j, '{');
 }
 
 void
-bdb_json_end_object (BdbJson *j)
+cli_json_end_object (CliJson *j)
 {
 	close_bracket (j, '}');
 }
 
 void
-bdb_json_begin_array (BdbJson *j)
+cli_json_begin_array (CliJson *j)
 {
 	open_bracket (j, '[');
 }
 
 void
-bdb_json_end_array (BdbJson *j)
+cli_json_end_array (CliJson *j)
 {
 	close_bracket (j, ']');
 }
 
 void
-bdb_json_member (BdbJson *j, const char *name)
+cli_json_member (CliJson *j, const char *name)
 {
 	comma (j);
 	append_escaped (j->out, name, -1);
@@ -134,10 +134,10 @@ bdb_json_member (BdbJson *j, const char *name)
 }
 
 void
-bdb_json_string (BdbJson *j, const char *s)
+cli_json_string (CliJson *j, const char *s)
 {
 	if (!s) {
-		bdb_json_null (j);
+		cli_json_null (j);
 		return;
 	}
 	comma (j);
@@ -146,7 +146,7 @@ bdb_json_string (BdbJson *j, const char *s)
 }
 
 void
-bdb_json_int (BdbJson *j, gint64 v)
+cli_json_int (CliJson *j, gint64 v)
 {
 	comma (j);
 	g_string_append_printf (j->out, "%" G_GINT64_FORMAT, v);
@@ -154,7 +154,7 @@ bdb_json_int (BdbJson *j, gint64 v)
 }
 
 void
-bdb_json_double (BdbJson *j, double v)
+cli_json_double (CliJson *j, double v)
 {
 	comma (j);
 	if (!isfinite (v)) {
@@ -167,7 +167,7 @@ bdb_json_double (BdbJson *j, double v)
 }
 
 void
-bdb_json_bool (BdbJson *j, gboolean v)
+cli_json_bool (CliJson *j, gboolean v)
 {
 	comma (j);
 	g_string_append (j->out, v ? "true" : "false");
@@ -175,7 +175,7 @@ bdb_json_bool (BdbJson *j, gboolean v)
 }
 
 void
-bdb_json_null (BdbJson *j)
+cli_json_null (CliJson *j)
 {
 	comma (j);
 	g_string_append (j->out, "null");
@@ -183,7 +183,7 @@ bdb_json_null (BdbJson *j)
 }
 
 void
-bdb_json_print (BdbJson *j, FILE *out)
+cli_json_print (CliJson *j, FILE *out)
 {
 	g_string_append_c (j->out, '\n');
 	fwrite (j->out->str, 1, j->out->len, out);
@@ -192,7 +192,7 @@ bdb_json_print (BdbJson *j, FILE *out)
 }
 
 char *
-bdb_json_quote (const char *s)
+cli_json_quote (const char *s)
 {
 	GString *out = g_string_new (NULL);
 	append_escaped (out, s ? s : "", -1);
@@ -200,29 +200,29 @@ bdb_json_quote (const char *s)
 }
 
 void
-bdb_json_member_string (BdbJson *j, const char *name, const char *value)
+cli_json_member_string (CliJson *j, const char *name, const char *value)
 {
-	bdb_json_member (j, name);
-	bdb_json_string (j, value);
+	cli_json_member (j, name);
+	cli_json_string (j, value);
 }
 
 void
-bdb_json_member_int (BdbJson *j, const char *name, gint64 value)
+cli_json_member_int (CliJson *j, const char *name, gint64 value)
 {
-	bdb_json_member (j, name);
-	bdb_json_int (j, value);
+	cli_json_member (j, name);
+	cli_json_int (j, value);
 }
 
 void
-bdb_json_member_bool (BdbJson *j, const char *name, gboolean value)
+cli_json_member_bool (CliJson *j, const char *name, gboolean value)
 {
-	bdb_json_member (j, name);
-	bdb_json_bool (j, value);
+	cli_json_member (j, name);
+	cli_json_bool (j, value);
 }
 
 void
-bdb_json_member_double (BdbJson *j, const char *name, double value)
+cli_json_member_double (CliJson *j, const char *name, double value)
 {
-	bdb_json_member (j, name);
-	bdb_json_double (j, value);
+	cli_json_member (j, name);
+	cli_json_double (j, value);
 }

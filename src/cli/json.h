@@ -8,31 +8,31 @@
 #include <stdio.h>
 #include <glib.h>
 
-typedef struct _BdbJson BdbJson;
+typedef struct _CliJson CliJson;
 
-BdbJson *bdb_json_new (void);
-void bdb_json_free (BdbJson *j);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BdbJson, bdb_json_free)
+CliJson *cli_json_new (void);
+void cli_json_free (CliJson *j);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliJson, cli_json_free)
 
-void bdb_json_begin_object (BdbJson *j);
-void bdb_json_end_object (BdbJson *j);
-void bdb_json_begin_array (BdbJson *j);
-void bdb_json_end_array (BdbJson *j);
-void bdb_json_member (BdbJson *j, const char *name);
+void cli_json_begin_object (CliJson *j);
+void cli_json_end_object (CliJson *j);
+void cli_json_begin_array (CliJson *j);
+void cli_json_end_array (CliJson *j);
+void cli_json_member (CliJson *j, const char *name);
 /* A string (any bytes: see json.c), or null for NULL. */
-void bdb_json_string (BdbJson *j, const char *s);
-void bdb_json_int (BdbJson *j, gint64 v);
-void bdb_json_double (BdbJson *j, double v);
-void bdb_json_bool (BdbJson *j, gboolean v);
-void bdb_json_null (BdbJson *j);
-void bdb_json_member_string (BdbJson *j, const char *name, const char *value);
-void bdb_json_member_int (BdbJson *j, const char *name, gint64 value);
-void bdb_json_member_bool (BdbJson *j, const char *name, gboolean value);
-void bdb_json_member_double (BdbJson *j, const char *name, double value);
+void cli_json_string (CliJson *j, const char *s);
+void cli_json_int (CliJson *j, gint64 v);
+void cli_json_double (CliJson *j, double v);
+void cli_json_bool (CliJson *j, gboolean v);
+void cli_json_null (CliJson *j);
+void cli_json_member_string (CliJson *j, const char *name, const char *value);
+void cli_json_member_int (CliJson *j, const char *name, gint64 value);
+void cli_json_member_bool (CliJson *j, const char *name, gboolean value);
+void cli_json_member_double (CliJson *j, const char *name, double value);
 
 /* Write what was built and a newline to @out; the writer is empty again. */
-void bdb_json_print (BdbJson *j, FILE *out);
+void cli_json_print (CliJson *j, FILE *out);
 /* @s as a JSON string literal, quotes included.  g_free(). */
-char *bdb_json_quote (const char *s);
+char *cli_json_quote (const char *s);
 
 #endif

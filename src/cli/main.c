@@ -2,7 +2,10 @@
  *
  * One static table of subcommands; help is generated from it, names are
  * matched exactly, and each subcommand parses its own options.  Global
- * options (--config, --version, --help) come before the subcommand name.
+ * options (--config, --db, --version, --help) come before the subcommand
+ * name; --config and --db are accepted after it too.  A row says what the
+ * command needs from the database; cli_open() opens it so, and main
+ * closes it.
  *
  * This file makes two programs.  `bouncedb` (BDB_CLI_FRONT) runs the
  * query commands itself and links only GLib, LMDB and libidn2: a list
@@ -24,35 +27,23 @@
 #define FULL(func) func
 #endif
 
-typedef enum {
-	/* Called by an MTA: every failure before the command runs is a
-	 * temporary one (75), or Postfix would bounce the bounce. */
-	CMD_PIPE = 1 << 0,
-} CommandFlags;
-
-typedef struct {
-	const char *name;
-	BdbCommandFunc run;
-	const char *summary;
-	CommandFlags flags;
-} BdbCommand;
-
-static const BdbCommand commands[] = {
-	{ "parse", FULL (bdb_cmd_parse), "read bounce messages and print one record per recipient" , 0 },
-	{ "explain", FULL (bdb_cmd_explain), "show the evidence and the rule behind each recipient's verdict" , 0 },
-	{ "ingest", FULL (bdb_cmd_ingest), "store one bounce from standard input (MTA pipe delivery)", CMD_PIPE },
-	{ "sweep", FULL (bdb_cmd_sweep), "store every bounce of Maildirs and mboxes" , 0 },
-	{ "check", bdb_cmd_check, "may these addresses be mailed? (exit 1 if one is suppressed)" , 0 },
-	{ "filter", bdb_cmd_filter, "keep only the mailable addresses of a list read from stdin" , 0 },
-	{ "show", bdb_cmd_show, "everything known about an address or domain" , 0 },
-	{ "list", bdb_cmd_list, "list suppressions (text, JSON Lines or CSV)" , 0 },
-	{ "stats", bdb_cmd_stats, "bounces by reason, domain, code; our own problems per domain" , 0 },
-	{ "export", bdb_cmd_export, "export the suppression list (CSV or JSON Lines)" , 0 },
-	{ "import", FULL (bdb_cmd_import), "merge a suppression list (ours or an ESP's export)" , 0 },
-	{ "add", FULL (bdb_cmd_add), "suppress addresses or domains by hand" , 0 },
-	{ "remove", FULL (bdb_cmd_remove), "lift suppressions; the removal is remembered" , 0 },
-	{ "prune", FULL (bdb_cmd_prune), "drop expired entries, stale counters, old history; --compact" , 0 },
-	{ "sign", bdb_cmd_sign, "the signed envelope sender to use for a recipient (forged-bounce protection)" , 0 },
+/* name, function, positional arguments, summary, database, flags */
+static const CliCommand commands[] = {
+	{ "parse", FULL (cmd_parse), "FILE... | -", "Read bounce messages and print one record per recipient.", CLI_STORE_NONE, 0 },
+	{ "explain", FULL (cmd_explain), "FILE... | -", "Show, for each recipient, the evidence and the rule that decided its verdict.", CLI_STORE_NONE, 0 },
+	{ "ingest", FULL (cmd_ingest), "< MESSAGE", "Store the bounce read from standard input (for MTA pipe delivery).", CLI_STORE_WRITE, CLI_PIPE },
+	{ "sweep", FULL (cmd_sweep), "[MAILDIR...]", "Store every bounce of Maildirs and mboxes in the database.", CLI_STORE_WRITE, 0 },
+	{ "check", cmd_check, "ADDRESS...", "May these addresses be mailed? (exit 1 if one is suppressed)", CLI_STORE_READ, 0 },
+	{ "filter", cmd_filter, "< LIST", "Keep only the addresses of a list that may be mailed.", CLI_STORE_READ, 0 },
+	{ "show", cmd_show, "ADDRESS | DOMAIN", "Show everything known about an address or a domain.", CLI_STORE_READ, 0 },
+	{ "list", cmd_list, "", "List suppressions (text, JSON Lines or CSV).", CLI_STORE_READ, 0 },
+	{ "stats", cmd_stats, "", "Summarise bounces: reasons, domains, codes, and our own problems.", CLI_STORE_READ, 0 },
+	{ "export", cmd_export, "", "Export the suppression list (CSV or JSON Lines).", CLI_STORE_READ, 0 },
+	{ "import", FULL (cmd_import), "FILE | -", "Merge a suppression list (ours or an ESP's export) into the database.", CLI_STORE_WRITE, 0 },
+	{ "add", FULL (cmd_add), "ADDRESS|DOMAIN...", "Suppress addresses (or domains) by hand.", CLI_STORE_WRITE, 0 },
+	{ "remove", FULL (cmd_remove), "ADDRESS|DOMAIN...", "Lift suppressions and clear soft counters; remember the removal.", CLI_STORE_WRITE, 0 },
+	{ "prune", FULL (cmd_prune), "", "Drop expired suppressions, stale counters, old fingerprints and events.", CLI_STORE_WRITE, 0 },
+	{ "sign", cmd_sign, "RECIPIENT...", "Print the signed envelope sender to use for each recipient.", CLI_STORE_NONE, 0 },
 };
 
 #ifdef BDB_CLI_FRONT
@@ -82,12 +73,12 @@ full_program (void)
 /* Run @cmd in bouncedb-full with all our arguments; returns only on
  * failure. */
 static int
-run_full (const BdbCommand *cmd, char **argv)
+run_full (const CliCommand *cmd, char **argv)
 {
 	g_autofree char *path = full_program ();
 	execv (path, argv);
 	fprintf (stderr, "bouncedb: %s: cannot run %s: %s\n", cmd->name, path, g_strerror (errno));
-	return cmd->flags & CMD_PIPE ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	return cmd->flags & CLI_PIPE ? EX_TEMPFAIL : EX_UNAVAILABLE;
 }
 #endif
 
@@ -95,22 +86,74 @@ static void
 usage (FILE *out)
 {
 	fprintf (out,
-	         "Usage: bouncedb [--config FILE] COMMAND [OPTIONS] [ARGS]\n"
+	         "Usage: bouncedb [--config FILE] [--db DIR] COMMAND [OPTIONS] [ARGS]\n"
 	         "\n"
 	         "Turn a bounce mailbox into a suppression list.\n"
 	         "\n"
 	         "Commands:\n");
 	for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-		fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf (out,
 	         "\n"
 	         "Global options:\n"
 	         "  -c, --config FILE  read FILE instead of the default configuration\n"
+	         "  -d, --db DIR       the database directory (also accepted after COMMAND)\n"
 	         "  -V, --version      print the version and exit\n"
 	         "  -h, --help         print this help and exit\n"
 	         "\n"
-	         "Run 'bouncedb COMMAND --help' for a command's options and examples.\n"
+	         "Run 'bouncedb help COMMAND' (or 'bouncedb COMMAND --help') for a command's\n"
+	         "options and examples.\n"
 	         "Exit codes follow sysexits(3); see bouncedb(1).\n");
+}
+
+static const CliCommand *
+find_command (const char *name)
+{
+	for (gsize k = 0; k < G_N_ELEMENTS (commands); k++)
+		if (strcmp (commands[k].name, name) == 0)
+			return &commands[k];
+	return NULL;
+}
+
+/* An option with a value, as "-x VALUE", "--long VALUE" or "--long=VALUE":
+ * the value, and *@i moved past it; NULL when argv[*@i] is not it. */
+static const char *
+option_value (int argc, char **argv, int *i, const char *shrt, const char *lng)
+{
+	const char *a = argv[*i];
+	gsize n = strlen (lng);
+	if ((strcmp (a, shrt) == 0 || strcmp (a, lng) == 0) && *i + 1 < argc)
+		return argv[++*i];
+	if (strncmp (a, lng, n) == 0 && a[n] == '=')
+		return a + n + 1;
+	return NULL;
+}
+
+/* --config FILE given after the command name: the configuration is read
+ * before the command parses its options, so look for it now (up to "--"). */
+static const char *
+config_after_command (int argc, char **argv, int first)
+{
+	const char *found = NULL;
+	for (int i = first; i < argc && strcmp (argv[i], "--") != 0; i++) {
+		const char *v = option_value (argc, argv, &i, "-c", "--config");
+		if (v)
+			found = v;
+	}
+	return found;
+}
+
+static int
+finish (Cli *cli, int status)
+{
+	cli_close (cli);
+	bdb_signer_free (cli->signer);
+	if (cli->config)
+		g_key_file_unref (cli->config);
+	g_free (cli->config_path);
+	g_free (cli->db_option);
+	g_free (cli->db_dir);
+	return status;
 }
 
 int
@@ -120,25 +163,25 @@ main (int argc, char **argv)
 	 * are read by programs too.  Loading every category of a locale took
 	 * a tenth of a `check`. */
 	setlocale (LC_CTYPE, "");
-	BdbCli cli = { 0 };
-	const char *config_path = NULL;
+	Cli cli = { 0 };
+	const char *config_path = NULL, *db = NULL;
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v;
 		if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0) {
 			usage (stdout);
-			return bdb_cli_finish (&cli, EX_OK);
+			return cli_finish (&cli, EX_OK);
 		} else if (strcmp (a, "-V") == 0 || strcmp (a, "--version") == 0) {
 			printf ("bouncedb %s\n", BDB_VERSION_STRING);
-			return bdb_cli_finish (&cli, EX_OK);
-		} else if ((strcmp (a, "-c") == 0 || strcmp (a, "--config") == 0) && i + 1 < argc) {
-			config_path = argv[++i];
-		} else if (g_str_has_prefix (a, "--config=")) {
-			config_path = a + strlen ("--config=");
+			return cli_finish (&cli, EX_OK);
+		} else if ((v = option_value (argc, argv, &i, "-c", "--config"))) {
+			config_path = v;
+		} else if ((v = option_value (argc, argv, &i, "-d", "--db"))) {
+			db = v;
 		} else {
-			fprintf (stderr, "bouncedb: unknown option '%s'\n\n", a);
-			usage (stderr);
+			fprintf (stderr, "bouncedb: unknown option '%s' before the command; "
+			         "see 'bouncedb --help'\n", a);
 			return EX_USAGE;
 		}
 	}
@@ -147,37 +190,43 @@ main (int argc, char **argv)
 		return EX_USAGE;
 	}
 	const char *name = argv[i];
-	const BdbCommand *cmd = NULL;
-	for (gsize k = 0; k < G_N_ELEMENTS (commands); k++)
-		if (strcmp (commands[k].name, name) == 0)
-			cmd = &commands[k];
 	if (strcmp (name, "help") == 0) {
-		usage (stdout);
-		return bdb_cli_finish (&cli, EX_OK);
+		if (i + 1 >= argc) {
+			usage (stdout);
+			return cli_finish (&cli, EX_OK);
+		}
+		/* "bouncedb help CMD" is "bouncedb CMD --help". */
+		if (!find_command (argv[i + 1])) {
+			fprintf (stderr, "bouncedb: '%s' is not a command; see 'bouncedb --help'\n", argv[i + 1]);
+			return EX_USAGE;
+		}
+		argv[i] = argv[i + 1];
+		argv[i + 1] = (char *) "--help";
+		name = argv[i];
 	}
+	const CliCommand *cmd = find_command (name);
 	if (!cmd) {
 		fprintf (stderr, "bouncedb: '%s' is not a command; see 'bouncedb --help'\n", name);
 		return EX_USAGE;
 	}
+	cli.cmd = cmd;
 	cli.command = cmd->name;
 #ifdef BDB_CLI_FRONT
 	if (!cmd->run)
 		return run_full (cmd, argv);
 #endif
 
+	const char *late = config_after_command (argc, argv, i + 1);
+	if (late)
+		config_path = late;
+	cli.db_option = g_strdup (db);
 	GError *error = NULL;
-	if (!bdb_cli_load_config (&cli, config_path, &error)) {
-		bdb_cli_error (&cli, cli.config_path ? cli.config_path : config_path, error);
-		int code = cmd->flags & CMD_PIPE ? EX_TEMPFAIL
-		         : error->domain == BDB_ERROR ? bdb_exit_code (error) : EX_CONFIG;
+	if (!cli_load_config (&cli, config_path, &error)) {
+		cli_error (&cli, cli.config_path ? cli.config_path : config_path, error);
+		int code = cmd->flags & CLI_PIPE ? EX_TEMPFAIL
+		         : error->domain == BDB_ERROR ? cli_exit_code (error) : EX_CONFIG;
 		g_error_free (error);
-		g_key_file_unref (cli.config);
-		g_free (cli.config_path);
-		return code;
+		return finish (&cli, code);
 	}
-	int status = cmd->run (&cli, argc - i, argv + i);
-	bdb_signer_free (cli.signer);
-	g_key_file_unref (cli.config);
-	g_free (cli.config_path);
-	return status;
+	return finish (&cli, cmd->run (&cli, argc - i, argv + i));
 }

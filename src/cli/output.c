@@ -10,7 +10,7 @@
 #include "cli.h"
 
 char *
-bdb_cli_safe (const char *s)
+cli_safe (const char *s)
 {
 	if (!s)
 		return g_strdup ("");

@@ -3,19 +3,19 @@
 #include <unistd.h>
 #include "cli.h"
 
-struct _BdbProgress {
+struct _CliProgress {
 	char *label;
 	guint64 total;
 	gint64 start;
 	gint64 last_draw;
 };
 
-BdbProgress *
-bdb_progress_new (const char *label, guint64 total)
+CliProgress *
+cli_progress_new (const char *label, guint64 total)
 {
 	if (!isatty (STDERR_FILENO))
 		return NULL;
-	BdbProgress *p = g_new0 (BdbProgress, 1);
+	CliProgress *p = g_new0 (CliProgress, 1);
 	p->label = g_strdup (label);
 	p->total = total;
 	p->start = g_get_monotonic_time ();
@@ -23,7 +23,7 @@ bdb_progress_new (const char *label, guint64 total)
 }
 
 void
-bdb_progress_update (BdbProgress *p, guint64 done)
+cli_progress_update (CliProgress *p, guint64 done)
 {
 	if (!p)
 		return;
@@ -46,7 +46,7 @@ bdb_progress_update (BdbProgress *p, guint64 done)
 }
 
 void
-bdb_progress_free (BdbProgress *p)
+cli_progress_free (CliProgress *p)
 {
 	if (!p)
 		return;

@@ -4,27 +4,27 @@
 #include "cli.h"
 
 void
-bdb_cli_record_members (BdbJson *b, const BdbRecord *record, const BdbVerdict *verdict, const char *file)
+cli_record_members (CliJson *b, const BdbRecord *record, const BdbVerdict *verdict, const char *file)
 {
 	const BdbReport *report = bdb_record_report (record);
 	if (file)
-		bdb_json_member_string (b, "file", file);
+		cli_json_member_string (b, "file", file);
 	for (guint f = 0; f < BDB_FIELD_COUNT; f++) {
 		const char *v = bdb_record_get (record, (BdbField) f);
-		bdb_json_member_string (b, bdb_field_name ((BdbField) f), v ? v : "");
+		cli_json_member_string (b, bdb_field_name ((BdbField) f), v ? v : "");
 	}
 	if (verdict) {
-		bdb_json_member_string (b, "reason", bdb_reason_name (verdict->reason));
-		bdb_json_member_bool (b, "hard", verdict->hard);
-		bdb_json_member_string (b, "disposition", bdb_disposition_name (verdict->disposition));
-		bdb_json_member_string (b, "scope", bdb_scope_name (verdict->scope));
-		bdb_json_member_string (b, "rule", verdict->rule ? bdb_rule_id (verdict->rule) : "");
-		bdb_json_member_string (b, "evidence", bdb_field_name (verdict->evidence));
+		cli_json_member_string (b, "reason", bdb_reason_name (verdict->reason));
+		cli_json_member_bool (b, "hard", verdict->hard);
+		cli_json_member_string (b, "disposition", bdb_disposition_name (verdict->disposition));
+		cli_json_member_string (b, "scope", bdb_scope_name (verdict->scope));
+		cli_json_member_string (b, "rule", verdict->rule ? bdb_rule_id (verdict->rule) : "");
+		cli_json_member_string (b, "evidence", bdb_field_name (verdict->evidence));
 	}
 	const char *name, *value;
 	if (bdb_report_get_extension (report, 0, &name, &value)) {
-		bdb_json_member (b, "extensions");
-		bdb_json_begin_object (b);
+		cli_json_member (b, "extensions");
+		cli_json_begin_object (b);
 		for (guint i = 0; bdb_report_get_extension (report, i, &name, &value); i++) {
 			/* A field a report repeats: its first value (JSON names are unique). */
 			gboolean seen = FALSE;
@@ -32,8 +32,8 @@ bdb_cli_record_members (BdbJson *b, const BdbRecord *record, const BdbVerdict *v
 			for (guint k = 0; k < i && !seen && bdb_report_get_extension (report, k, &n2, &v2); k++)
 				seen = g_ascii_strcasecmp (n2, name) == 0;
 			if (!seen)
-				bdb_json_member_string (b, name, value);
+				cli_json_member_string (b, name, value);
 		}
-		bdb_json_end_object (b);
+		cli_json_end_object (b);
 	}
 }

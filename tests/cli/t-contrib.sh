@@ -135,7 +135,7 @@ done <"$TMP/commands"
 # contrib/bouncedb.conf.example; every key of the example is read.
 M5=$SRCDIR/doc/bouncedb.conf.5
 EX=$C/bouncedb.conf.example
-sed -n -E 's/.*(g_key_file_get_[[:lower:]_]+|bdb_cli_config_size|bdb_cli_config_uint|get_count) \([^,]+, "([[:lower:]_]+)", "([[:lower:]_]+)".*/\2 \3/p' \
+sed -n -E 's/.*(g_key_file_get_[[:lower:]_]+|cli_config_size|cli_config_uint|get_count) \([^,]+, "([[:lower:]_]+)", "([[:lower:]_]+)".*/\2 \3/p' \
 	"$SRCDIR"/src/cli/*.c | sort -u >"$TMP/keys"
 expect_grep "database map_size" "$TMP/keys" "config keys found in src/cli"
 # the lines of section $2 of file $1 (man page: .SH "[s]"; ini: [s])
@@ -172,6 +172,7 @@ expect_status 1 "example configuration: check" -- "$B" --config "$TMP/example.co
 if have bash; then
 	cat >"$TMP/comp.bash" <<'EOF'
 . "$1"
+PATH=$2/bin:$PATH
 comp() {
 	COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
 	COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
@@ -186,7 +187,7 @@ comp bouncedb sweep --pr
 comp bouncedb sweep --processed ""
 comp bouncedb sweep --processed = d
 comp bouncedb list --kind in
-comp bouncedb list -k ""
+comp bouncedb list --kind ""
 comp bouncedb ingest -k "$2/bi"
 comp bouncedb add --reason un
 comp bouncedb export --format ""

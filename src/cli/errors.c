@@ -1,7 +1,8 @@
 /* The one place where an error becomes a message and an exit status.
  *
  * Exit statuses follow sysexits(3) so that MTAs and scripts understand
- * them; the README and bouncedb(1) publish the table.
+ * them; the README and bouncedb(1) publish the table.  A command run by an
+ * MTA (ingest) turns every local failure into 75, so the MTA retries.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -9,7 +10,7 @@
 #include "cli.h"
 
 int
-bdb_exit_code (const GError *error)
+cli_exit_code (const GError *error)
 {
 	if (!error)
 		return EX_OK;
@@ -38,10 +39,10 @@ bdb_exit_code (const GError *error)
 }
 
 void
-bdb_cli_error (const BdbCli *cli, const char *what, const GError *error)
+cli_error (const Cli *cli, const char *what, const GError *error)
 {
-	g_autofree char *safe_what = what ? bdb_cli_safe (what) : NULL;
-	g_autofree char *safe_msg = bdb_cli_safe (error->message);
+	g_autofree char *safe_what = what ? cli_safe (what) : NULL;
+	g_autofree char *safe_msg = cli_safe (error->message);
 	if (safe_what)
 		fprintf (stderr, "bouncedb: %s%s'%s': %s\n", cli->command ? cli->command : "",
 		         cli->command ? ": " : "", safe_what, safe_msg);
@@ -51,7 +52,7 @@ bdb_cli_error (const BdbCli *cli, const char *what, const GError *error)
 }
 
 void
-bdb_cli_warn (const BdbCli *cli, const char *fmt, ...)
+cli_warn (const Cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 	va_start (ap, fmt);
@@ -62,7 +63,7 @@ bdb_cli_warn (const BdbCli *cli, const char *fmt, ...)
 }
 
 int
-bdb_cli_finish (const BdbCli *cli, int status)
+cli_finish (const Cli *cli, int status)
 {
 	if (fflush (stdout) != 0 || ferror (stdout)) {
 		/* A closed pipe downstream is the reader's choice, not our error. */
@@ -75,24 +76,11 @@ bdb_cli_finish (const BdbCli *cli, int status)
 	return status;
 }
 
-gboolean
-bdb_cli_parse_options (BdbCli *cli, const char *params, const char *summary,
-                       const char *description, GOptionEntry *entries, int *argc, char ***argv)
+int
+cli_fail (Cli *cli, const char *what, GError **error)
 {
-	g_autofree char *p = g_strdup_printf ("%s %s", cli->command, params ? params : "");
-	GOptionContext *ctx = g_option_context_new (p);
-	g_option_context_set_summary (ctx, summary);
-	if (description)
-		g_option_context_set_description (ctx, description);
-	g_option_context_add_main_entries (ctx, entries, NULL);
-	g_option_context_set_help_enabled (ctx, TRUE);
-	GError *error = NULL;
-	gboolean ok = g_option_context_parse (ctx, argc, argv, &error);
-	if (!ok) {
-		fprintf (stderr, "bouncedb: %s: %s\n", cli->command, error->message);
-		fprintf (stderr, "Run 'bouncedb %s --help' for usage.\n", cli->command);
-		g_error_free (error);
-	}
-	g_option_context_free (ctx);
-	return ok;
+	cli_error (cli, what, *error);
+	int code = cli->cmd && (cli->cmd->flags & CLI_PIPE) ? EX_TEMPFAIL : cli_exit_code (*error);
+	g_clear_error (error);
+	return code;
 }

@@ -1,43 +1,10 @@
-/* Pieces shared by the query commands: opening the database for reading,
- * times in and out, addresses typed by people, suppressions as JSON. */
+/* Pieces shared by the query commands: times in and out, addresses typed
+ * by people, suppressions as JSON. */
 #include <string.h>
 #include "cli.h"
 
-BdbStore *
-bdb_cli_open_for_reading (BdbCli *cli, const char *db_opt, char **dir_out, int *status)
-{
-	g_autofree char *dir = bdb_cli_db_dir (cli, db_opt);
-	GError *error = NULL;
-	BdbStore *store = bdb_cli_open_store (cli, dir, TRUE, &error);
-	if (!store) {
-		if (g_error_matches (error, BDB_ERROR, BDB_ERROR_NOT_FOUND))
-			bdb_cli_warn (cli, "no database in '%s' (run a sweep or ingest first, or give --db DIR)", dir);
-		else
-			bdb_cli_error (cli, dir, error);
-		*status = bdb_exit_code (error);
-		g_error_free (error);
-		return NULL;
-	}
-	if (dir_out)
-		*dir_out = g_steal_pointer (&dir);
-	return store;
-}
-
-BdbTxn *
-bdb_cli_read_txn (BdbCli *cli, BdbStore *store, int *status)
-{
-	GError *error = NULL;
-	BdbTxn *txn = bdb_store_read (store, &error);
-	if (!txn) {
-		bdb_cli_error (cli, bdb_store_path (store), error);
-		*status = bdb_exit_code (error);
-		g_error_free (error);
-	}
-	return txn;
-}
-
 char *
-bdb_cli_format_time (gint64 t)
+cli_format_time (gint64 t)
 {
 	if (t <= 0)
 		return g_strdup ("-");
@@ -46,7 +13,7 @@ bdb_cli_format_time (gint64 t)
 }
 
 gboolean
-bdb_cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out)
+cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out)
 {
 	if (!text || !*text)
 		return FALSE;
@@ -59,7 +26,7 @@ bdb_cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out)
 		return TRUE;
 	}
 	gint64 secs;
-	if (g_ascii_isdigit (text[0]) && bdb_cli_parse_duration (text, &secs) && !strchr (text, '-')) {
+	if (g_ascii_isdigit (text[0]) && cli_parse_duration (text, &secs) && !strchr (text, '-')) {
 		*out = now + direction * secs;
 		return TRUE;
 	}
@@ -78,35 +45,35 @@ bdb_cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out)
 }
 
 char *
-bdb_cli_normalize_input (BdbCli *cli, const char *text, GError **error)
+cli_normalize_input (Cli *cli, const char *text, GError **error)
 {
 	return bdb_address_normalize (text, cli->input_flags, error);
 }
 
 static void
-add_str (BdbJson *b, const char *name, const char *v)
+add_str (CliJson *b, const char *name, const char *v)
 {
-	bdb_json_member (b, name);
+	cli_json_member (b, name);
 	if (v)
-		bdb_json_string (b, v);
+		cli_json_string (b, v);
 	else
-		bdb_json_null (b);
+		cli_json_null (b);
 }
 
 static void
-add_time (BdbJson *b, const char *name, gint64 t)
+add_time (CliJson *b, const char *name, gint64 t)
 {
-	bdb_json_member (b, name);
+	cli_json_member (b, name);
 	if (t > 0) {
-		g_autofree char *s = bdb_cli_format_time (t);
-		bdb_json_string (b, s);
+		g_autofree char *s = cli_format_time (t);
+		cli_json_string (b, s);
 	} else {
-		bdb_json_null (b);
+		cli_json_null (b);
 	}
 }
 
 void
-bdb_cli_suppression_members (BdbJson *b, const BdbSuppression *s, BdbTable table)
+cli_suppression_members (CliJson *b, const BdbSuppression *s, BdbTable table)
 {
 	add_str (b, table == BDB_TABLE_DOMAIN ? "domain" : "address", s->key);
 	add_str (b, "state", s->state == BDB_STATE_SUPPRESSED ? "suppressed" : "removed");
@@ -126,5 +93,5 @@ bdb_cli_suppression_members (BdbJson *b, const BdbSuppression *s, BdbTable table
 	add_time (b, "last_seen", s->last_seen);
 	add_time (b, "expires", s->expires);
 	add_time (b, "removed_at", s->removed_at);
-	bdb_json_member_int (b, "count", s->count);
+	cli_json_member_int (b, "count", s->count);
 }

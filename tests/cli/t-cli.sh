@@ -1,0 +1,89 @@
+#!/bin/sh
+# Habits of a Unix tool, for every command: "--" ends the options, --db and
+# --config go before or after the command name, "help CMD" is "CMD --help",
+# usage lines name the command once, a short option means one thing.
+. "$(dirname "$0")/lib.sh"
+
+export BOUNCEDB_NOW=1795000000
+DB=$TMP/db
+B=$BOUNCEDB
+COMMANDS="parse explain ingest sweep check filter show list stats export import add remove prune sign"
+
+# --db before the command, and "--" before an address.
+expect_status 0 "--db before the command" -- $B --db "$DB" add --reason manual -- gone@example.com
+expect_status 1 "check -- ADDRESS" -- $B check --db "$DB" -- gone@example.com
+expect_grep "^gone@example.com" "$TMP/out" "the address after -- is checked"
+expect_no_grep "^--" "$TMP/out" "-- is not read as an address"
+expect_status 1 "--db before the command, check" -- $B --db "$DB" check gone@example.com
+expect_status 0 "-- in the middle" -- $B check --db "$DB" ok@example.com -- other@example.com
+[ "$(wc -l <"$TMP/out")" -eq 2 ] || fail "check a -- b: want two answers, got $(cat "$TMP/out")"
+ok
+expect_status 0 "show --" -- $B show --db "$DB" -- gone@example.com
+expect_grep "gone@example.com" "$TMP/out" "show after --"
+expect_status 0 "remove --" -- $B remove --db "$DB" -- gone@example.com
+expect_status 0 "list --" -- $B list --db "$DB" --
+expect_status 0 "stats --" -- $B stats --db "$DB" --
+expect_status 0 "export --" -- $B export --db "$DB" --
+expect_status 0 "prune --" -- $B prune --db "$DB" --
+printf 'a@example.com\n' >"$TMP/list"
+expect_status 0 "filter --" -- sh -c "$B filter --db '$DB' -- < '$TMP/list'"
+expect_grep "^a@example.com" "$TMP/out" "filter after --"
+expect_status 0 "parse --" -- $B parse -- "$CORPUS/dsn/exim-user-unknown.eml"
+expect_grep "user" "$TMP/out" "parse reads the file after --"
+expect_status 0 "explain --" -- $B explain -- "$CORPUS/dsn/exim-user-unknown.eml"
+expect_status 0 "ingest --" -- sh -c "$B ingest --db '$DB' -- < '$CORPUS/dsn/exim-user-unknown.eml'"
+mkdir -p "$TMP/md/new" "$TMP/md/cur" "$TMP/md/tmp"
+expect_status 0 "sweep --" -- $B sweep --db "$DB" -- "$TMP/md"
+$B export --db "$DB" >"$TMP/export.jsonl"
+expect_status 0 "import --" -- $B import --db "$DB" -- "$TMP/export.jsonl"
+printf 'k1 a-secret-that-is-long-enough-for-hmac\n' >"$TMP/keys"
+chmod 600 "$TMP/keys"
+expect_status 0 "sign --" -- $B sign --key-file "$TMP/keys" --base b@lists.example.org -- a@example.com
+expect_grep "^b+k1\." "$TMP/out" "sign after --"
+
+# --config after the command, the same as before it.
+cat >"$TMP/conf" <<CONF
+[database]
+path = $TMP/confdb
+CONF
+expect_status 0 "--config after the command" -- $B add --config "$TMP/conf" --reason manual c@example.com
+[ -d "$TMP/confdb" ] || fail "--config after the command was not read"
+ok
+expect_status 1 "-c after the command" -- $B check -c "$TMP/conf" c@example.com
+expect_status 1 "--config before the command" -- $B --config "$TMP/conf" check c@example.com
+
+# help CMD, and usage lines that name the command once.
+for cmd in $COMMANDS; do
+	expect_status 0 "help $cmd" -- $B help "$cmd"
+	cp "$TMP/out" "$TMP/help"
+	expect_status 0 "$cmd --help" -- $B "$cmd" --help
+	cmp -s "$TMP/out" "$TMP/help" || fail "'help $cmd' differs from '$cmd --help'"
+	ok
+	line=$(sed -n 2p "$TMP/out")
+	case $line in
+	"  bouncedb $cmd [OPTION"*) ok ;;
+	*) fail "$cmd --help: usage line is '$line'" ;;
+	esac
+	case $line in
+	*" $cmd "*" $cmd"*) fail "$cmd --help: the command appears twice in '$line'" ;;
+	*) ok ;;
+	esac
+done
+expect_status 64 "help for no such command" -- $B help frobnicate
+expect_grep "not a command" "$TMP/err" "says so"
+
+# One meaning per short option letter across all commands.
+for cmd in $COMMANDS; do
+	$B "$cmd" --help | sed -n -E 's/^ +-([[:alnum:]]), (--[[:alnum:]-]+).*/\1 \2/p'
+done | sort -u >"$TMP/shorts"
+ok
+dups=$(cut -d' ' -f1 "$TMP/shorts" | uniq -d)
+[ -z "$dups" ] || fail "short options with two meanings: $(grep -E "^($(echo $dups | tr ' ' '|')) " "$TMP/shorts" | tr '\n' ';')"
+
+# A sweep of a Maildir that does not exist creates nothing.
+expect_status 66 "sweep of a missing Maildir" -- $B sweep --db "$TMP/newdb" "$TMP/no-such-maildir"
+expect_grep "no such file or directory" "$TMP/err" "says what is missing"
+[ ! -e "$TMP/newdb" ] || fail "a sweep of nothing created a database"
+ok
+
+done_testing
