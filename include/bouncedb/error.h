@@ -4,7 +4,7 @@
  * argument and sets an error in BDB_ERROR with one of the codes below.
  * Foreign codes (errno, LMDB, GMime) are translated once, where they are
  * met, so callers only ever see these.  The CLI maps each code to a
- * sysexits(3) status in one place (src/cli/exit.c).
+ * sysexits(3) status in one place (src/cli/errors.c).
  */
 #ifndef BOUNCEDB_ERROR_H
 #define BOUNCEDB_ERROR_H

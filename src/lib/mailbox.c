@@ -19,15 +19,12 @@
 
 #include <bouncedb/error.h>
 #include <bouncedb/mailbox.h>
+#include "error-private.h"
 
 static void
 set_errno (GError **error, int err, const char *what, const char *path)
 {
-	BdbErrorCode code = err == ENOENT ? BDB_ERROR_NOT_FOUND
-	                  : (err == EACCES || err == EPERM || err == EROFS) ? BDB_ERROR_PERMISSION
-	                  : (err == ENOSPC || err == EDQUOT) ? BDB_ERROR_DB_FULL
-	                  : BDB_ERROR_IO;
-	g_set_error (error, BDB_ERROR, code, "%s '%s': %s", what, path, g_strerror (err));
+	bdb_set_errno_error (error, err, "%s '%s'", what, path);
 }
 
 gboolean

@@ -25,6 +25,7 @@
 #include <bouncedb/address.h>
 #include <bouncedb/error.h>
 #include "report-private.h"
+#include "error-private.h"
 #include "extract/extract.h"
 
 #define DEFAULT_MAX_MESSAGE_SIZE (64u << 20)
@@ -1418,14 +1419,6 @@ scan_finish (Scan *sc, GError **error)
 	return TRUE;
 }
 
-static void
-set_errno_error (GError **error, int err, const char *what)
-{
-	BdbErrorCode code = err == ENOENT ? BDB_ERROR_NOT_FOUND
-	                  : (err == EACCES || err == EPERM) ? BDB_ERROR_PERMISSION
-	                  : BDB_ERROR_IO;
-	g_set_error (error, BDB_ERROR, code, "%s: %s", what, g_strerror (err));
-}
 
 static gboolean
 too_large (guint64 len, const BdbParseOptions *o, GError **error)
@@ -1549,7 +1542,7 @@ parse_small_file (int fd, gsize size, const BdbParseOptions *opts, const BdbPars
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_errno_error (error, errno, "read failed");
+			bdb_set_errno_error (error, errno, "read failed");
 			return NULL;
 		}
 		if (n == 0)
@@ -1575,7 +1568,7 @@ parse_pipe (int fd, const BdbParseOptions *opts, const BdbParseOptions *o, GErro
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_errno_error (error, errno, "read failed");
+			bdb_set_errno_error (error, errno, "read failed");
 			g_byte_array_unref (buf);
 			return NULL;
 		}
@@ -1614,7 +1607,7 @@ parse_regular (int fd, gsize size, const BdbParseOptions *opts, const BdbParseOp
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_errno_error (error, errno, "read failed");
+			bdb_set_errno_error (error, errno, "read failed");
 			g_free (chunk);
 			return NULL;
 		}
@@ -1648,7 +1641,7 @@ parse_regular (int fd, gsize size, const BdbParseOptions *opts, const BdbParseOp
 	}
 	int dup_fd = dup (fd);
 	if (dup_fd < 0) {
-		set_errno_error (error, errno, "cannot duplicate the file descriptor");
+		bdb_set_errno_error (error, errno, "cannot duplicate the file descriptor");
 		return NULL;
 	}
 	GMimeStream *stream = g_mime_stream_fs_new (dup_fd);  /* owns dup_fd */
@@ -1690,7 +1683,7 @@ bdb_report_parse_file (const char *path, const BdbParseOptions *opts, GError **e
 {
 	int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		set_errno_error (error, errno, "cannot open");
+		bdb_set_errno_error (error, errno, "cannot open");
 		return NULL;
 	}
 	struct stat st;

@@ -80,6 +80,22 @@ ok
 dups=$(cut -d' ' -f1 "$TMP/shorts" | uniq -d)
 [ -z "$dups" ] || fail "short options with two meanings: $(grep -E "^($(echo $dups | tr ' ' '|')) " "$TMP/shorts" | tr '\n' ';')"
 
+# A database another user may not read is "permission denied" (77), never
+# "no database" or an empty answer.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+	chmod 755 "$TMP"
+	$B add --db "$TMP/private" --reason manual p@example.com >/dev/null
+	expect_status 77 "check on an unreadable database" -- as_nobody $B check --db "$TMP/private" p@example.com
+	expect_grep "ermission denied" "$TMP/err" "says permission denied"
+	expect_no_grep "no database" "$TMP/err" "does not say there is none"
+	expect_status 77 "filter on an unreadable database" -- sh -c "echo p@example.com | setpriv --reuid=nobody --regid=nogroup --clear-groups $B filter --db '$TMP/private'"
+	[ ! -s "$TMP/out" ] || fail "filter wrote a list from a database it could not read"
+	ok
+else
+	echo "t-cli: skipped the permission checks: not root or no setpriv" >&2
+fi
+
 # A sweep of a Maildir that does not exist creates nothing.
 expect_status 66 "sweep of a missing Maildir" -- $B sweep --db "$TMP/newdb" "$TMP/no-such-maildir"
 expect_grep "no such file or directory" "$TMP/err" "says what is missing"

@@ -1,0 +1,318 @@
+/* The suppression database: what it remembers besides suppressions.  A
+ * short event history per address, the fingerprints of messages already
+ * applied (so a retried or re-swept message counts once), and tallies
+ * keyed by text.  Pruning deletes through store_delete_where(). */
+#include <string.h>
+#include "store-private.h"
+
+/* ---- events ---------------------------------------------------------------- */
+
+/* Key: address, NUL, time (u64 BE), sequence (u32 BE). */
+static GByteArray *
+event_key (const char *address, gint64 time, guint32 seq)
+{
+	BdbWriter w;
+	bdb_writer_init (&w);
+	g_byte_array_append (w.buf, (const guint8 *) address, (guint) strlen (address) + 1);
+	bdb_put_u64 (&w, (guint64) time);
+	bdb_put_u32 (&w, seq);
+	return w.buf;
+}
+
+void
+bdb_event_clear (BdbEvent *e)
+{
+	g_free (e->rule);
+	g_free (e->diagnostic);
+	g_free (e->report_message_id);
+	memset (e, 0, sizeof *e);
+}
+
+static gboolean
+decode_event (const MDB_val *v, BdbEvent *e, GError **error)
+{
+	BdbReader r;
+	bdb_reader_init (&r, v->mv_data, v->mv_size);
+	guint8 version = bdb_get_u8 (&r);
+	if (version != RECORD_VERSION)
+		return store_corrupt (error, "event", version);
+	memset (e, 0, sizeof *e);
+	e->time = (gint64) bdb_get_u64 (&r);
+	bdb_get_str_into (&r, e->disposition, sizeof e->disposition);
+	bdb_get_str_into (&r, e->reason, sizeof e->reason);
+	bdb_get_str_into (&r, e->kind, sizeof e->kind);
+	bdb_get_str_into (&r, e->status, sizeof e->status);
+	bdb_get_str_into (&r, e->reply_code, sizeof e->reply_code);
+	e->rule = bdb_get_str (&r);
+	e->diagnostic = bdb_get_str (&r);
+	e->report_message_id = bdb_get_str (&r);
+	if (r.bad) {
+		bdb_event_clear (e);
+		return store_corrupt (error, "event", version);
+	}
+	return TRUE;
+}
+
+/* Cursor positioned on the first event of @address (key prefix). */
+static int
+first_event (MDB_cursor *c, const char *address, MDB_val *k, MDB_val *v)
+{
+	gsize n = strlen (address) + 1;
+	k->mv_size = n;
+	k->mv_data = (void *) address;
+	int rc = mdb_cursor_get (c, k, v, MDB_SET_RANGE);
+	if (rc == 0 && (k->mv_size < n || memcmp (k->mv_data, address, n) != 0))
+		rc = MDB_NOTFOUND;
+	return rc;
+}
+
+static StoreVerdict
+count_entry (const MDB_val *k, const MDB_val *v, gpointer data)
+{
+	(*(guint64 *) data)++;
+	return STORE_KEEP;
+}
+
+static StoreVerdict
+delete_first (const MDB_val *k, const MDB_val *v, gpointer data)
+{
+	guint64 *left = data;
+	if (*left == 0)
+		return STORE_STOP;
+	(*left)--;
+	return STORE_DELETE;
+}
+
+gboolean
+bdb_txn_add_event (BdbTxn *txn, const char *address, const BdbEvent *e, guint keep, GError **error)
+{
+	BdbWriter w;
+	bdb_writer_init (&w);
+	bdb_put_u8 (&w, RECORD_VERSION);
+	bdb_put_u64 (&w, (guint64) e->time);
+	bdb_put_str (&w, e->disposition);
+	bdb_put_str (&w, e->reason);
+	bdb_put_str (&w, e->kind);
+	bdb_put_str (&w, e->status);
+	bdb_put_str (&w, e->reply_code);
+	bdb_put_str (&w, e->rule);
+	if (e->diagnostic && strlen (e->diagnostic) > 512) {
+		/* Keep the start of a long diagnostic, on a UTF-8 boundary. */
+		gsize n = 512;
+		while (n > 0 && ((guchar) e->diagnostic[n] & 0xC0) == 0x80)
+			n--;
+		g_autofree char *cut = g_strndup (e->diagnostic, n);
+		bdb_put_str (&w, cut);
+	} else {
+		bdb_put_str (&w, e->diagnostic);
+	}
+	bdb_put_str (&w, e->report_message_id);
+
+	gboolean ok = FALSE;
+	for (guint attempt = 0; attempt < 1000; attempt++) {
+		GByteArray *key = event_key (address, e->time, txn->event_seq++);
+		if (key->len > 511) {
+			g_byte_array_unref (key);
+			g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID, "address too long for the event table");
+			bdb_writer_clear (&w);
+			return FALSE;
+		}
+		MDB_val k = { key->len, key->data }, v = { w.buf->len, w.buf->data };
+		int rc = mdb_put (txn->txn, txn->store->dbi[T_EVENTS], &k, &v, MDB_NOOVERWRITE);
+		g_byte_array_unref (key);
+		if (rc == MDB_KEYEXIST)
+			continue;
+		ok = store_check (txn, rc, "write failed", error);
+		break;
+	}
+	bdb_writer_clear (&w);
+	if (!ok || keep == 0)
+		return ok;
+
+	/* Keep only the newest @keep events of this address: count them,
+	 * then delete the oldest ones. */
+	gsize plen = strlen (address) + 1;
+	guint64 n = 0;
+	if (!store_delete_where (txn, T_EVENTS, address, plen, count_entry, &n, NULL, "counting events", error))
+		return FALSE;
+	guint64 doomed = n > keep ? n - keep : 0;
+	return doomed == 0 ||
+	       store_delete_where (txn, T_EVENTS, address, plen, delete_first, &doomed, NULL, "pruning events", error);
+}
+
+gboolean
+bdb_txn_foreach_event (BdbTxn *txn, const char *address, BdbEventFunc fn, gpointer data,
+                       GError **error)
+{
+	if (!txn->store->present[T_EVENTS])
+		return TRUE;
+	MDB_cursor *c;
+	if (!store_check (txn, mdb_cursor_open (txn->txn, txn->store->dbi[T_EVENTS], &c), "cursor", error))
+		return FALSE;
+	MDB_val k, v;
+	int rc = address ? first_event (c, address, &k, &v) : mdb_cursor_get (c, &k, &v, MDB_FIRST);
+	gsize plen = address ? strlen (address) + 1 : 0;
+	gboolean ok = TRUE;
+	while (rc == 0) {
+		if (address && (k.mv_size < plen || memcmp (k.mv_data, address, plen) != 0))
+			break;
+		const char *nul = memchr (k.mv_data, '\0', k.mv_size);
+		if (!nul) {
+			ok = store_corrupt (error, "event key", RECORD_VERSION);
+			break;
+		}
+		BdbEvent e;
+		if (!decode_event (&v, &e, error)) {
+			ok = FALSE;
+			break;
+		}
+		gboolean more = fn (k.mv_data, &e, data);
+		bdb_event_clear (&e);
+		if (!more)
+			break;
+		rc = mdb_cursor_get (c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close (c);
+	return ok;
+}
+
+static StoreVerdict
+event_before (const MDB_val *k, const MDB_val *v, gpointer data)
+{
+	const gint64 *before = data;
+	const char *nul = memchr (k->mv_data, '\0', k->mv_size);
+	if (!nul || (gsize) (nul - (const char *) k->mv_data) + 1 + 8 > k->mv_size)
+		return STORE_KEEP;
+	BdbReader r;
+	bdb_reader_init (&r, nul + 1, 8);
+	return (gint64) bdb_get_u64 (&r) < *before ? STORE_DELETE : STORE_KEEP;
+}
+
+gboolean
+bdb_txn_prune_events (BdbTxn *txn, gint64 before, guint64 *removed, GError **error)
+{
+	return store_delete_where (txn, T_EVENTS, NULL, 0, event_before, &before, removed, "pruning events", error);
+}
+
+static StoreVerdict
+delete_all (const MDB_val *k, const MDB_val *v, gpointer data)
+{
+	return STORE_DELETE;
+}
+
+gboolean
+bdb_txn_delete_events (BdbTxn *txn, const char *address, GError **error)
+{
+	return store_delete_where (txn, T_EVENTS, address, strlen (address) + 1, delete_all, NULL, NULL,
+	                           "deleting events", error);
+}
+
+/* ---- processed messages ---------------------------------------------------- */
+
+gboolean
+bdb_txn_seen (BdbTxn *txn, const guint8 fingerprint[32], gboolean *seen, GError **error)
+{
+	MDB_val v;
+	return store_get (txn, T_SEEN, fingerprint, 32, &v, seen, error);
+}
+
+gboolean
+bdb_txn_mark_seen (BdbTxn *txn, const guint8 fingerprint[32], gint64 when, GError **error)
+{
+	BdbWriter w;
+	bdb_writer_init (&w);
+	bdb_put_u8 (&w, RECORD_VERSION);
+	bdb_put_u64 (&w, (guint64) when);
+	gboolean ok = store_put (txn, T_SEEN, fingerprint, 32, w.buf, error);
+	bdb_writer_clear (&w);
+	return ok;
+}
+
+static StoreVerdict
+seen_before (const MDB_val *k, const MDB_val *v, gpointer data)
+{
+	const gint64 *before = data;
+	BdbReader r;
+	bdb_reader_init (&r, v->mv_data, v->mv_size);
+	bdb_get_u8 (&r);
+	gint64 when = (gint64) bdb_get_u64 (&r);
+	return !r.bad && when < *before ? STORE_DELETE : STORE_KEEP;
+}
+
+gboolean
+bdb_txn_prune_seen (BdbTxn *txn, gint64 before, guint64 *removed, GError **error)
+{
+	return store_delete_where (txn, T_SEEN, NULL, 0, seen_before, &before, removed,
+	                           "pruning fingerprints", error);
+}
+
+/* ---- tallies ------------------------------------------------------------------- */
+
+gboolean
+bdb_txn_tally_add (BdbTxn *txn, const char *name, gint64 n, gint64 when, GError **error)
+{
+	MDB_val v;
+	gboolean found;
+	guint64 count = 0;
+	gint64 last = 0;
+	if (!store_get (txn, T_TALLY, name, strlen (name), &v, &found, error))
+		return FALSE;
+	if (found) {
+		BdbReader r;
+		bdb_reader_init (&r, v.mv_data, v.mv_size);
+		guint8 version = bdb_get_u8 (&r);
+		count = bdb_get_u64 (&r);
+		last = (gint64) bdb_get_u64 (&r);
+		if (r.bad || version != RECORD_VERSION)
+			return store_corrupt (error, "tally", version);
+	}
+	BdbWriter w;
+	bdb_writer_init (&w);
+	bdb_put_u8 (&w, RECORD_VERSION);
+	bdb_put_u64 (&w, (guint64) ((gint64) count + n < 0 ? 0 : (gint64) count + n));
+	bdb_put_u64 (&w, (guint64) MAX (last, when));
+	gboolean ok = store_put (txn, T_TALLY, name, strlen (name), w.buf, error);
+	bdb_writer_clear (&w);
+	return ok;
+}
+
+gboolean
+bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTallyFunc fn, gpointer data,
+                       GError **error)
+{
+	if (!txn->store->present[T_TALLY])
+		return TRUE;
+	MDB_cursor *c;
+	if (!store_check (txn, mdb_cursor_open (txn->txn, txn->store->dbi[T_TALLY], &c), "cursor", error))
+		return FALSE;
+	gsize plen = prefix ? strlen (prefix) : 0;
+	MDB_val k = { plen, (void *) prefix }, v;
+	int rc = mdb_cursor_get (c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+	gboolean ok = TRUE;
+	while (rc == 0) {
+		if (plen && (k.mv_size < plen || memcmp (k.mv_data, prefix, plen) != 0))
+			break;
+		BdbReader r;
+		bdb_reader_init (&r, v.mv_data, v.mv_size);
+		guint8 version = bdb_get_u8 (&r);
+		guint64 count = bdb_get_u64 (&r);
+		gint64 last = (gint64) bdb_get_u64 (&r);
+		if (r.bad || version != RECORD_VERSION) {
+			ok = store_corrupt (error, "tally", version);
+			break;
+		}
+		g_autofree char *name = g_strndup (k.mv_data, k.mv_size);
+		if (!fn (name, count, last, data))
+			break;
+		rc = mdb_cursor_get (c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close (c);
+	return ok;
+}
+
+gboolean
+bdb_txn_delete_tally (BdbTxn *txn, const char *name, GError **error)
+{
+	return store_del (txn, T_TALLY, name, strlen (name), error);
+}
+

@@ -1,0 +1,71 @@
+/* The store's insides, shared by its three files and nothing else:
+ *   store-env.c      the environment: opening, locks, transactions, map
+ *                    growth, compaction, and LMDB errors
+ *   store-records.c  suppressions and soft counters
+ *   store-log.c      events, processed-message fingerprints, tallies
+ * Layering: these sit on codec.h and LMDB; policy.c and the CLI use
+ * store.h only.  Not installed. */
+#ifndef BOUNCEDB_STORE_PRIVATE_H
+#define BOUNCEDB_STORE_PRIVATE_H
+
+#include <lmdb.h>
+#include <bouncedb/error.h>
+#include <bouncedb/store.h>
+#include "codec.h"
+
+#define SCHEMA_VERSION 1
+#define RECORD_VERSION 1
+/* LMDB's default (and Debian's) maximum key size. */
+#define STORE_MAX_KEY 511
+
+typedef enum {
+	T_ADDRESS = 0, T_DOMAIN, T_SOFT, T_EVENTS, T_SEEN, T_TALLY, T_META, T_COUNT
+} Table;
+
+struct _BdbStore {
+	MDB_env *env;
+	MDB_dbi dbi[T_COUNT];
+	gboolean present[T_COUNT];  /* FALSE: table absent in a read-only store */
+	char *path;
+	BdbStoreOptions opts;
+	int lock_fd;                /* bouncedb.lock: held exclusive by the one writer */
+	int users_fd;               /* bouncedb.open: held shared while the env is open */
+};
+
+struct _BdbTxn {
+	BdbStore *store;
+	MDB_txn *txn;
+	gboolean map_full;          /* a put hit MDB_MAP_FULL: grow and retry */
+	guint32 event_seq;
+};
+
+/* LMDB's @rc as a BdbErrorCode, "@what: message". */
+void store_set_mdb_error (GError **error, int rc, const char *what);
+/* TRUE when @rc is 0; else the error (and, for MDB_MAP_FULL, a note on
+ * @txn that the map must grow). */
+gboolean store_check (BdbTxn *txn, int rc, const char *what, GError **error);
+
+/* Point lookups.  A missing table or an impossible key is "not found". */
+gboolean store_get (BdbTxn *txn, Table t, const void *key, gsize klen, MDB_val *val,
+                    gboolean *found, GError **error);
+gboolean store_put (BdbTxn *txn, Table t, const void *key, gsize klen, const GByteArray *value,
+                    GError **error);
+gboolean store_del (BdbTxn *txn, Table t, const void *key, gsize klen, GError **error);
+/* A record that cannot be decoded: too new (BDB_ERROR_DB_VERSION) or
+ * damaged (BDB_ERROR_DB_CORRUPT).  Returns FALSE. */
+gboolean store_corrupt (GError **error, const char *what, guint8 version);
+
+/* What store_delete_where() does with one entry. */
+typedef enum {
+	STORE_KEEP,
+	STORE_DELETE,
+	STORE_STOP,
+} StoreVerdict;
+typedef StoreVerdict (*StoreWalkFunc) (const MDB_val *key, const MDB_val *value, gpointer data);
+/* Walk table @t from the first key starting with @prefix (@plen bytes; 0:
+ * the whole table) while keys keep that prefix, deleting the entries @fn
+ * condemns, until @fn says stop.  *@removed (may be NULL) counts them. */
+gboolean store_delete_where (BdbTxn *txn, Table t, const void *prefix, gsize plen, StoreWalkFunc fn,
+                             gpointer data, guint64 *removed, const char *what, GError **error);
+
+#endif
