@@ -4,7 +4,7 @@
  * desk's, a person quoting a bounce). */
 #include <string.h>
 #include "testutil.h"
-#include "report-private.h"
+#include "view.h"
 #include "text.h"
 
 /* The records of @msg as "recipient action status reply;" in order. */

@@ -2,7 +2,8 @@
  * parser and the shapes of delivery-status parts seen in real mail. */
 #include <string.h>
 #include "testutil.h"
-#include "report-private.h"
+#include "diag.h"
+#include "fields.h"
 #include "fields.h"
 
 static void

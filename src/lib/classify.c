@@ -8,9 +8,9 @@
  * address: "452 4.1.1" is a retry, not a dead mailbox).
  */
 #include <string.h>
-#include "report-private.h"
 #include "reason-private.h"
 #include "rules-private.h"
+#include "diag.h"
 
 /* RFC 5965 feedback types that are not a complaint by the recipient. */
 static const struct {

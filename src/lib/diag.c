@@ -7,7 +7,8 @@
  * into caller buffers and allocate nothing.
  */
 #include <string.h>
-#include "report-private.h"
+#include "diag.h"
+#include "report-model.h"
 
 gboolean
 bdb_status_is_valid (const char *code)
@@ -268,8 +269,8 @@ join_continuations (const char *diag)
  * on the class, the reply code's class decides.  A record with no code at
  * all gets the generic code of its class (x.0.0), from its reply code or
  * Action, so every failure has a status. */
-static void
-finish_record (BdbRecord *rec)
+void
+bdb_diag_finish_record (BdbRecord *rec)
 {
 	const char *diag = rec->v[BDB_FIELD_DIAGNOSTIC];
 	if (diag) {
@@ -324,11 +325,4 @@ finish_record (BdbRecord *rec)
 		if (cmd)
 			bdb_record_set (rec, BDB_FIELD_SMTP_COMMAND, cmd, -1);
 	}
-}
-
-void
-bdb_report_finish_records (BdbReport *report)
-{
-	for (guint i = 0; i < report->records->len; i++)
-		finish_record (report->records->pdata[i]);
 }

@@ -7,7 +7,7 @@
  * parcels" from a courier, "Fwd: Undelivered Mail" from a colleague).
  */
 #include <string.h>
-#include "report-private.h"
+#include "view.h"
 #include "text.h"
 
 static const char *const daemon_locals[] = {

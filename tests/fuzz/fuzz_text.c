@@ -2,7 +2,7 @@
  *
  * The input (after its first byte) is the body of a bounce-shaped
  * text/plain message: fixed headers say "mailer daemon" in one of the
- * ways the extractors recognise (src/lib/extract/), so every message
+ * ways the extractors recognise (src/lib/readers/), so every message
  * reaches the text extractors and the reader of a delivery-status block
  * pasted into the text (dsn.c).  The first byte picks the headers, the
  * Content-Transfer-Encoding (so broken quoted-printable and base64 reach

@@ -7,9 +7,9 @@
  */
 #include <string.h>
 #include <bouncedb/address.h>
-#include "fields.h"
-#include "report-private.h"
-#include "text.h"
+#include "../fields.h"
+#include "readers.h"
+#include "../text.h"
 
 static const struct {
 	const char *name;

@@ -14,7 +14,8 @@
  * library for this one format.
  */
 #include <string.h>
-#include "extract.h"
+#include "notice.h"
+#include "../diag.h"
 
 typedef enum { J_SCALAR, J_STRING, J_ARRAY, J_OBJECT } JType;
 

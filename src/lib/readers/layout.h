@@ -7,7 +7,7 @@
 #ifndef BOUNCEDB_LAYOUT_H
 #define BOUNCEDB_LAYOUT_H
 
-#include "extract.h"
+#include "notice.h"
 
 /* Where the text after the first line containing one of @phrases
  * (case-insensitive) starts, within the notice; NULL when none does. */

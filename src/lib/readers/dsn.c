@@ -12,10 +12,11 @@
  */
 #include <string.h>
 #include <bouncedb/address.h>
-#include "fields.h"
-#include "report-private.h"
-#include "text.h"
-#include "extract/extract.h"
+#include "../fields.h"
+#include "readers.h"
+#include "../text.h"
+#include "notice.h"
+#include "../diag.h"
 
 typedef enum {
 	F_OTHER = 0,
@@ -339,7 +340,7 @@ fill_missing_recipients (const BdbMessageView *view, BdbReport *report)
 	}
 	if (missing->len == 0 || !view->text)
 		return;
-	BdbReport *scratch = bdb_extract_text_records (view, report);
+	BdbReport *scratch = bdb_read_text_records (view, report);
 	if (!scratch)
 		return;
 	g_autoptr (GPtrArray) found = g_ptr_array_new ();

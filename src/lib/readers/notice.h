@@ -7,10 +7,10 @@
  * recipient through bdb_notice_add(), which refuses addresses that are
  * ours (the sender's, the bounce's own) and keeps each recipient once.
  */
-#ifndef BOUNCEDB_EXTRACT_H
-#define BOUNCEDB_EXTRACT_H
+#ifndef BOUNCEDB_NOTICE_H
+#define BOUNCEDB_NOTICE_H
 
-#include "../report-private.h"
+#include "readers.h"
 #include "../text.h"
 
 typedef struct {
@@ -20,16 +20,6 @@ typedef struct {
 	/* Fill records in @report; TRUE when at least one was added. */
 	gboolean (*extract) (const BdbMessageView *view, BdbReport *report);
 } BdbExtractor;
-
-/* Try every extractor whose detect() accepts the message, in order; TRUE
- * when one of them produced records. */
-gboolean bdb_extract_text_bounce (const BdbMessageView *view, BdbReport *report);
-
-/* The records a text reading of @view finds, in a scratch report (for the
- * DSN reader to fill in what a broken status part lacks); @report lends
- * the per-message fields the extractors read.  NULL when none.  Free
- * with bdb_report_free(). */
-BdbReport *bdb_extract_text_records (const BdbMessageView *view, const BdbReport *report);
 
 /* ---- what the extractors share ----------------------------------------- */
 
@@ -71,22 +61,7 @@ gboolean bdb_notice_is_success (const char *text, const char *end);
 gboolean bdb_notice_is_warning (const BdbMessageView *view, const BdbReport *report,
                                 const char *text, const char *end);
 
-/* ---- cheap evidence for detect() ---------------------------------------- */
-
-/* @needle (exact case) in the first 16 KiB of the text. */
-gboolean bdb_view_has (const BdbMessageView *view, const char *needle);
-/* The same, ASCII case-insensitive. */
-gboolean bdb_view_has_nocase (const BdbMessageView *view, const char *needle);
-/* Any of the @n needles, exact case or ASCII case-insensitive. */
-gboolean bdb_view_has_any (const BdbMessageView *view, const char *const *needles, gsize n);
-gboolean bdb_view_has_any_nocase (const BdbMessageView *view, const char *const *needles, gsize n);
-/* A header of the bounce itself, raw (NULL when absent). */
-const char *bdb_view_header (const BdbMessageView *view, const char *name);
-/* Does the bounce's From address end with @suffix ("@example.com",
- * ".example.com")? */
-gboolean bdb_view_from_ends (const BdbReport *report, const char *suffix);
-
-/* The extractors, in extract.c's order. */
+/* The families, in text-bounce.c's order. */
 extern const BdbExtractor bdb_extractor_ses;
 extern const BdbExtractor bdb_extractor_mailinglist;
 extern const BdbExtractor bdb_extractor_exchange;

@@ -7,8 +7,8 @@
  * a mailer daemon or with a bounce's subject is never taken for one.
  */
 #include <string.h>
-#include "report-private.h"
-#include "text.h"
+#include "readers.h"
+#include "../text.h"
 
 static const char *const subject_prefixes[] = {
 	"auto:", "automatic reply", "auto reply", "auto-reply", "autoreply",

@@ -1,63 +1,11 @@
-/* The table of text extractors and what they share; see extract.h.
- *
- * Order matters: extractors with evidence of their own (a JSON
- * notification, a list manager's headers) come first, then the MTA
- * families recognised by their fixed wording, then the generic readers.
- * The first extractor that finds a recipient wins; one that recognises
- * its family but finds nobody lets the next one try.
+/* The notice of a text bounce and what the MTA families share in reading
+ * it: which addresses are never a failed recipient, how a recipient and
+ * its diagnostic become a record, whether the notice reports a failure, a
+ * delay or a delivery.  See notice.h.
  */
 #include <string.h>
 #include <bouncedb/address.h>
-#include "extract.h"
-
-static const BdbExtractor *const extractors[] = {
-	&bdb_extractor_ses,
-	&bdb_extractor_mailinglist,
-	&bdb_extractor_exchange,
-	&bdb_extractor_notes,
-	&bdb_extractor_gmail,
-	&bdb_extractor_qmail,
-	&bdb_extractor_postfix,
-	&bdb_extractor_exim,
-	&bdb_extractor_sendmail,
-	&bdb_extractor_gateway,
-	&bdb_extractor_carrier_jp,
-	&bdb_extractor_generic,
-	NULL
-};
-
-gboolean
-bdb_extract_text_bounce (const BdbMessageView *view, BdbReport *report)
-{
-	if (!view->text || view->text->len == 0)
-		return FALSE;
-	for (gsize i = 0; extractors[i]; i++) {
-		if (!extractors[i]->detect (view, report))
-			continue;
-		if (extractors[i]->extract (view, report)) {
-			bdb_report_set (report, BDB_FIELD_EXTRACTOR, extractors[i]->name, -1);
-			return TRUE;
-		}
-		/* Nothing usable: leave no half-read records to the next one. */
-		g_ptr_array_set_size (report->records, 0);
-	}
-	return FALSE;
-}
-
-BdbReport *
-bdb_extract_text_records (const BdbMessageView *view, const BdbReport *report)
-{
-	static const BdbField copied[] = {
-		BDB_FIELD_REPORT_FROM, BDB_FIELD_REPORT_SUBJECT, BDB_FIELD_ORIGINAL_FROM,
-	};
-	BdbReport *scratch = bdb_report_new ();
-	for (gsize i = 0; i < G_N_ELEMENTS (copied); i++)
-		bdb_report_set (scratch, copied[i], report->v[copied[i]], -1);
-	if (bdb_extract_text_bounce (view, scratch))
-		return scratch;
-	bdb_report_free (scratch);
-	return NULL;
-}
+#include "notice.h"
 
 /* ---- the notice --------------------------------------------------------- */
 
@@ -232,57 +180,3 @@ bdb_notice_is_warning (const BdbMessageView *view, const BdbReport *report,
 	return FALSE;
 }
 
-/* ---- evidence ----------------------------------------------------------- */
-
-#define EVIDENCE_SPAN 16384
-
-gboolean
-bdb_view_has (const BdbMessageView *view, const char *needle)
-{
-	if (!view->text)
-		return FALSE;
-	return memmem (view->text->str, MIN (view->text->len, EVIDENCE_SPAN), needle, strlen (needle)) != NULL;
-}
-
-gboolean
-bdb_view_has_nocase (const BdbMessageView *view, const char *needle)
-{
-	if (!view->text)
-		return FALSE;
-	const char *s = view->text->str;
-	return bdb_text_find_nocase_n (s, s + MIN (view->text->len, EVIDENCE_SPAN), needle) != NULL;
-}
-
-gboolean
-bdb_view_has_any (const BdbMessageView *view, const char *const *needles, gsize n)
-{
-	for (gsize i = 0; i < n; i++)
-		if (bdb_view_has (view, needles[i]))
-			return TRUE;
-	return FALSE;
-}
-
-gboolean
-bdb_view_has_any_nocase (const BdbMessageView *view, const char *const *needles, gsize n)
-{
-	for (gsize i = 0; i < n; i++)
-		if (bdb_view_has_nocase (view, needles[i]))
-			return TRUE;
-	return FALSE;
-}
-
-const char *
-bdb_view_header (const BdbMessageView *view, const char *name)
-{
-	return g_mime_object_get_header (GMIME_OBJECT (view->message), name);
-}
-
-gboolean
-bdb_view_from_ends (const BdbReport *report, const char *suffix)
-{
-	const char *from = report->v[BDB_FIELD_REPORT_FROM];
-	if (!from)
-		return FALSE;
-	gsize n = strlen (from), m = strlen (suffix);
-	return n >= m && g_ascii_strcasecmp (from + n - m, suffix) == 0;
-}

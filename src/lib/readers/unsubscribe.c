@@ -10,8 +10,8 @@
  * "please take me off your list" under another subject) is left alone.
  */
 #include <string.h>
-#include "report-private.h"
-#include "text.h"
+#include "readers.h"
+#include "../text.h"
 
 /* Is @subject "unsubscribe", give or take case and spaces? */
 static gboolean
