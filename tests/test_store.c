@@ -239,17 +239,18 @@ test_map_grows_then_fills (void **state)
 	BdbStoreOptions opts;
 	bdb_store_options_init (&opts);
 	opts.map_size = 256 << 10;
-	opts.map_size_max = 2 << 20;
+	opts.map_size_max = 4 << 20;
 	GError *error = NULL;
 	BdbStore *s = bdb_store_open (dir, &opts, &error);
 	assert_non_null (s);
 
-	/* ~1 MB of records: the map must grow past 256 KiB, transparently. */
+	/* ~1 MB of records (twice that with the change feed's copies): the
+	 * map must grow past 256 KiB, transparently. */
 	guint n = 2000;
 	assert_true (bdb_store_write (s, fill_map, &n, &error));
 	assert_true (bdb_store_map_size (s) > opts.map_size);
 
-	/* ~4 MB cannot fit under a 2 MiB limit: a clear "database full". */
+	/* ~8 MB cannot fit under a 4 MiB limit: a clear "database full". */
 	n = 8000;
 	assert_false (bdb_store_write (s, fill_map, &n, &error));
 	assert_int_equal (error->code, BDB_ERROR_DB_FULL);
@@ -389,6 +390,119 @@ test_compact_only_when_alone (void **state)
 	test_rmtree (dir);
 }
 
+static gboolean
+cursor_and_prune (BdbTxn *txn, gpointer data, GError **error)
+{
+	return bdb_txn_set_cursor (txn, "hook-a", 3, error) &&
+	       bdb_txn_prune_changes (txn, G_MAXINT64, 3, data, error);
+}
+
+typedef struct {
+	GString *log;
+	guint64 last;
+	gboolean gap;
+} FeedLog;
+
+static gboolean
+log_change (const BdbChange *c, gpointer data)
+{
+	FeedLog *f = data;
+	if (c->seq != f->last + 1)
+		f->gap = TRUE;
+	f->last = c->seq;
+	g_string_append_printf (f->log, "%" G_GUINT64_FORMAT " %s %s %s %s %s|", c->seq, c->table, c->change, c->key,
+	                        c->disposition ? c->disposition : "-", c->campaign ? c->campaign : "-");
+	if (c->suppression)
+		g_string_append_printf (f->log, "count=%u|", c->suppression->count);
+	if (c->soft)
+		g_string_append_printf (f->log, "days=%u|", c->soft->n_days);
+	return TRUE;
+}
+
+static gboolean
+feed_writes (BdbTxn *txn, gpointer data, GError **error)
+{
+	static const guint8 fp[32] = { 1, 2, 3 };
+	BdbChangeContext ctx = { 1795000000, "suppress", "<r1@mx>", "june", "<news.example.org>", fp, NULL, 0 };
+	bdb_txn_set_change (txn, &ctx);
+	g_autoptr (BdbSuppression) s = bdb_suppression_new ("gone@example.com");
+	s->state = BDB_STATE_SUPPRESSED;
+	s->kind = BDB_SUPPRESSION_HARD;
+	s->count = 1;
+	BdbSoftCounter c = { .n_days = 1, .days = { 20774 }, .last_seen = 1795000000, .last_reason = "mailboxfull" };
+	if (!bdb_txn_put_suppression (txn, BDB_TABLE_ADDRESS, s, error))
+		return FALSE;
+	s->count = 2;
+	if (!bdb_txn_put_suppression (txn, BDB_TABLE_ADDRESS, s, error) ||
+	    !bdb_txn_put_soft (txn, "full@example.com", &c, error) ||
+	    !bdb_txn_delete_soft (txn, "full@example.com", error) ||
+	    !bdb_txn_delete_soft (txn, "never@example.com", error) ||   /* nothing: no change */
+	    !bdb_txn_tally_add (txn, "sender|example.net|blocked", 1, 1795000000, error))
+		return FALSE;
+	bdb_txn_set_change (txn, NULL);
+	s->state = BDB_STATE_REMOVED;
+	return bdb_txn_put_suppression (txn, BDB_TABLE_ADDRESS, s, error);
+}
+
+/* Every change to a suppression, soft counter or tally has one entry in
+ * the feed, numbered without gaps; a transaction that is not committed
+ * takes its numbers with it. */
+static void
+test_change_feed (void **state)
+{
+	Fixture *f = *state;
+	GError *error = NULL;
+	assert_true (bdb_store_rehearse (f->store, feed_writes, NULL, &error));
+	assert_true (bdb_store_write (f->store, feed_writes, NULL, &error));
+	BdbTxn *txn = bdb_store_read (f->store, &error);
+	FeedLog fl = { g_string_new (NULL), 0, FALSE };
+	assert_true (bdb_txn_foreach_change (txn, 0, log_change, &fl, &error));
+	assert_string_equal (fl.log->str,
+	                     "1 address suppressed gone@example.com suppress june|count=1|"
+	                     "2 address confirmed gone@example.com suppress june|count=2|"
+	                     "3 soft soft full@example.com suppress june|days=1|"
+	                     "4 soft cleared full@example.com suppress june|"
+	                     "5 tally sender sender|example.net|blocked suppress june|"
+	                     "6 address removed gone@example.com - -|count=2|");
+	assert_false (fl.gap);
+	guint64 last;
+	assert_true (bdb_txn_last_change (txn, &last, &error));
+	assert_int_equal (last, 6);
+	/* From a sequence number on. */
+	g_string_truncate (fl.log, 0);
+	fl.last = 4;
+	assert_true (bdb_txn_foreach_change (txn, 4, log_change, &fl, &error));
+	assert_true (g_str_has_prefix (fl.log->str, "5 tally"));
+	bdb_txn_abort (txn);
+
+	/* Pruning by age keeps what a consumer has not taken yet. */
+	guint64 removed;
+	assert_true (bdb_store_write (f->store, cursor_and_prune, &removed, &error));
+	assert_int_equal (removed, 3);
+	txn = bdb_store_read (f->store, &error);
+	g_string_truncate (fl.log, 0);
+	fl.last = 3;
+	assert_true (bdb_txn_foreach_change (txn, 0, log_change, &fl, &error));
+	assert_true (g_str_has_prefix (fl.log->str, "4 soft cleared"));
+	guint64 cur;
+	assert_true (bdb_txn_get_cursor (txn, "hook-a", &cur, &error));
+	assert_int_equal (cur, 3);
+	bdb_txn_abort (txn);
+	g_string_free (fl.log, TRUE);
+
+	/* A database has an id of its own, kept across opens. */
+	g_autofree char *id = g_strdup (bdb_store_id (f->store));
+	assert_int_equal (strlen (id), 32);
+	bdb_store_close (f->store);
+	f->store = bdb_store_open (f->dir, NULL, &error);
+	assert_string_equal (bdb_store_id (f->store), id);
+	g_autofree char *other = test_tmpdir ();
+	BdbStore *o = bdb_store_open (other, NULL, &error);
+	assert_string_not_equal (bdb_store_id (o), id);
+	bdb_store_close (o);
+	test_rmtree (other);
+}
+
 static void
 test_read_only_and_versions (void **state)
 {
@@ -443,6 +557,7 @@ main (void)
 		cmocka_unit_test (test_busy_writer_times_out),
 		cmocka_unit_test (test_read_only_and_versions),
 		cmocka_unit_test (test_compact_only_when_alone),
+		cmocka_unit_test_setup_teardown (test_change_feed, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -37,6 +37,11 @@ typedef struct {
 	 * recipients (a null MX no longer suffices alone).  Borrowed. */
 	const BdbSigner *verifier;
 	guint token_max_age_days;  /* (7) */
+	/* Headers of the returned message that name its campaign, first found
+	 * wins, for the change feed (else its Feedback-ID).  NULL-terminated,
+	 * borrowed; NULL: none.  They must be among the parse options'
+	 * keep_headers to be seen. */
+	const char *const *campaign_headers;
 } BdbPolicy;
 
 /* The defaults: complaints and userunknown never expire. */

@@ -110,6 +110,10 @@ typedef struct {
 	gint64 expires;              /* 0: never */
 	gint64 removed_at;           /* for BDB_STATE_REMOVED */
 	guint32 count;               /* reports that confirmed it */
+	/* Set by the store when it is written: the change feed's number for
+	 * this change and when it was made (0 for entries of older versions). */
+	guint64 seq;
+	gint64 changed_at;
 } BdbSuppression;
 
 BDB_API BdbSuppression *bdb_suppression_new (const char *key);
@@ -157,6 +161,8 @@ typedef struct {
 	guint32 days[BDB_SOFT_MAX_DAYS];
 	gint64 last_seen;
 	char last_reason[32];
+	guint64 seq;                 /* set by the store, as for suppressions */
+	gint64 changed_at;
 } BdbSoftCounter;
 
 /* TRUE with *@found FALSE when there is no counter. */
@@ -217,6 +223,85 @@ typedef gboolean (*BdbTallyFunc) (const char *name, guint64 count, gint64 last, 
 BDB_API gboolean bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTallyFunc fn,
                                         gpointer data, GError **error);
 BDB_API gboolean bdb_txn_delete_tally (BdbTxn *txn, const char *name, GError **error);
+
+/* ---- the change feed ---------------------------------------------------- */
+
+/* Every change to a suppression, a soft counter or a tally is recorded, in
+ * the transaction that makes it, as one entry of the feed: its sequence
+ * number (per database, from 1, without gaps, in commit order), the time,
+ * the key and its new state.  What the changes are made for is told by
+ * the writer with bdb_txn_set_change(); the feed is what hooks, list
+ * managers and other hosts read (doc/store-format.md, doc/scale-out.md). */
+typedef struct {
+	gint64 time;                  /* when the change is made (ingest time); 0: now */
+	const char *disposition;      /* suppress, complaint, soft, sender, success,
+	                               * manual, import, ... (for hooks' filters) */
+	const char *report_message_id;
+	const char *campaign;         /* the returned message's campaign, or NULL */
+	const char *list_id;          /* its List-Id, or NULL */
+	const guint8 *fingerprint;    /* the report's (32 bytes), or NULL */
+	const char *origin;           /* the database a replicated change came
+	                               * from (bdb_store_id()); NULL: this one */
+	guint64 origin_seq;           /* its sequence number there */
+} BdbChangeContext;
+
+/* The changes @txn makes from now on are made for @ctx (copied; its
+ * strings are borrowed until the next call or the end of the
+ * transaction); NULL: no context. */
+BDB_API void bdb_txn_set_change (BdbTxn *txn, const BdbChangeContext *ctx);
+
+/* One entry of the feed, as read back.  Every pointer is borrowed for the
+ * duration of the callback; strings are NULL when unknown. */
+typedef struct {
+	guint64 seq;
+	gint64 time;
+	const char *table;            /* "address", "domain", "soft" or "tally" */
+	const char *change;           /* suppressed, complaint, inactive, added,
+	                               * imported, confirmed, removed, deleted,
+	                               * soft, cleared, sender, tally */
+	const char *key;
+	const char *disposition;
+	const char *report_message_id;
+	const char *campaign;
+	const char *list_id;
+	const char *origin;
+	guint64 origin_seq;
+	gboolean has_fingerprint;
+	guint8 fingerprint[32];
+	gboolean deleted;             /* the key no longer holds anything */
+	const BdbSuppression *suppression;  /* the new state (address, domain) */
+	const BdbSoftCounter *soft;         /* the new state (soft) */
+	guint64 tally_count;                /* the new state (tally) */
+	gint64 tally_last;
+} BdbChange;
+
+typedef gboolean (*BdbChangeFunc) (const BdbChange *change, gpointer data);
+/* Call @fn for every change with a sequence number above @after, in
+ * order, until it returns FALSE. */
+BDB_API gboolean bdb_txn_foreach_change (BdbTxn *txn, guint64 after, BdbChangeFunc fn,
+                                         gpointer data, GError **error);
+/* The sequence number of the last change (0: none yet). */
+BDB_API gboolean bdb_txn_last_change (BdbTxn *txn, guint64 *seq, GError **error);
+/* Drop changes older than @before, except those above @keep_after (not
+ * yet taken by every consumer).  *@removed counts them. */
+BDB_API gboolean bdb_txn_prune_changes (BdbTxn *txn, gint64 before, guint64 keep_after,
+                                        guint64 *removed, GError **error);
+
+/* bdb_txn_prune_changes() keeping every change that some cursor (below)
+ * has not passed yet. */
+BDB_API gboolean bdb_txn_prune_feed (BdbTxn *txn, gint64 before, guint64 *removed, GError **error);
+
+/* Cursors: how far a consumer of the feed (a hook, a publisher) has
+ * taken it, by name.  0 when it has taken nothing. */
+BDB_API gboolean bdb_txn_get_cursor (BdbTxn *txn, const char *name, guint64 *seq, GError **error);
+BDB_API gboolean bdb_txn_set_cursor (BdbTxn *txn, const char *name, guint64 seq, GError **error);
+typedef gboolean (*BdbCursorFunc) (const char *name, guint64 seq, gpointer data);
+BDB_API gboolean bdb_txn_foreach_cursor (BdbTxn *txn, BdbCursorFunc fn, gpointer data, GError **error);
+
+/* The database's id: random, made when it was created, the same in every
+ * copy of its files.  Borrowed; "" for a database too old to have one
+ * opened read-only. */
+BDB_API const char *bdb_store_id (const BdbStore *store);
 
 /* Rewrite the database compactly: a copy without free pages is written
  * next to it, synced, and renamed over it.  Only when no other process has

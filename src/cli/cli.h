@@ -46,6 +46,7 @@ struct _Cli {
 	char *db_dir;               /* resolved by cli_db_path() */
 	BdbStore *store;
 	BdbTxn *txn;                /* with CLI_STORE_READ */
+	char **campaign_headers;    /* [feed] campaign_headers, once read */
 };
 
 /* ---- errors.c: the one place an error becomes an exit status ---- */
@@ -112,6 +113,9 @@ const char *cli_db_path (Cli *cli);
 BdbStore *cli_open_store (Cli *cli, const char *dir, gboolean read_only, GError **error);
 /* The signing keys of [verify] key_file (or @path): owned by @cli. */
 BdbSigner *cli_signer (Cli *cli, const char *path, GError **error);
+/* The headers that name a returned message's campaign ([feed]
+ * campaign_headers; X-Campaign-ID and the like by default).  Owned by @cli. */
+const char *const *cli_campaign_headers (Cli *cli);
 /* The policy from [policy], [expiry] and [verify]. */
 gboolean cli_policy (Cli *cli, BdbPolicy *policy, GError **error);
 /* "30d", "12h", "never"... into seconds (0 = never). */
@@ -129,6 +133,11 @@ char *cli_format_time (gint64 t);
 gboolean cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out);
 /* An address typed by a person or read from a list (strict form). */
 char *cli_normalize_input (Cli *cli, const char *text, GError **error);
+/* The members of a soft counter's JSON object (as export writes them). */
+void cli_soft_members (CliJson *b, const char *address, const BdbSoftCounter *c);
+/* "seq" and "changed_at": where a suppression or counter stands in this
+ * database's change feed (not exported: another database numbers its own). */
+void cli_local_members (CliJson *b, guint64 seq, gint64 changed_at);
 /* The members of a suppression's JSON object. */
 void cli_suppression_members (CliJson *b, const BdbSuppression *s, BdbTable table);
 
@@ -155,5 +164,9 @@ int cmd_add (Cli *cli, int argc, char **argv);
 int cmd_remove (Cli *cli, int argc, char **argv);
 int cmd_prune (Cli *cli, int argc, char **argv);
 int cmd_sign (Cli *cli, int argc, char **argv);
+int cmd_events (Cli *cli, int argc, char **argv);
+
+/* cmd-events.c: the members of a change's JSON object (events, hooks). */
+void cli_change_members (CliJson *b, const BdbChange *c);
 
 #endif

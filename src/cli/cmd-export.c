@@ -100,14 +100,7 @@ export_soft (const char *address, const BdbSoftCounter *c, gpointer data)
 	g_autoptr (CliJson) b = cli_json_new ();
 	cli_json_begin_object (b);
 	cli_json_member_string (b, "type", "soft");
-	cli_json_member_string (b, "address", address);
-	cli_json_member (b, "days");
-	cli_json_begin_array (b);
-	for (guint i = 0; i < c->n_days; i++)
-		cli_json_int (b, c->days[i]);
-	cli_json_end_array (b);
-	cli_json_member_int (b, "last_seen", c->last_seen);
-	cli_json_member_string (b, "last_reason", c->last_reason);
+	cli_soft_members (b, address, c);
 	cli_json_end_object (b);
 	cli_json_print (b, e->out);
 	return TRUE;

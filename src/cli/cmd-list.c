@@ -43,7 +43,10 @@ show_one (const BdbSuppression *s, gpointer data)
 		return TRUE;
 	if (a->kind && strcmp (bdb_suppression_kind_name (s->kind), a->kind) != 0)
 		return TRUE;
-	if (a->since && s->last_seen < a->since)
+	/* --since is about this database: when the entry last changed here
+	 * (a bounce dated 2024 swept today is new), else, for entries from
+	 * before the change feed, its evidence. */
+	if (a->since && (s->changed_at ? s->changed_at : s->last_seen) < a->since)
 		return TRUE;
 	if (a->until && s->first_seen > a->until)
 		return TRUE;
@@ -73,6 +76,7 @@ show_one (const BdbSuppression *s, gpointer data)
 		g_autoptr (CliJson) b = cli_json_new ();
 		cli_json_begin_object (b);
 		cli_suppression_members (b, s, a->table);
+		cli_local_members (b, s->seq, s->changed_at);
 		cli_json_end_object (b);
 		cli_json_print (b, stdout);
 	} else if (a->csv) {
@@ -110,7 +114,7 @@ cmd_list (Cli *cli, int argc, char **argv)
 		{ "domain", 'D', 0, G_OPTION_ARG_STRING, &domain, "Only addresses at this domain", "DOMAIN" },
 		{ "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "Only this kind: hard, complaint, inactive, manual, imported, domain", "KIND" },
 		{ "scope", 'S', 0, G_OPTION_ARG_STRING, &scope, "Only this scope: recipient or domain", "SCOPE" },
-		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "Seen on or after T (2026-11-01, 30d, @SECONDS)", "T" },
+		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "Changed here on or after T (2026-11-01, 30d, @SECONDS)", "T" },
 		{ "until", 0, 0, G_OPTION_ARG_STRING, &until, "First seen on or before T", "T" },
 		{ "domains", 0, 0, G_OPTION_ARG_NONE, &domains_only, "List domain suppressions only", NULL },
 		{ "all", 'a', 0, G_OPTION_ARG_NONE, &a.all, "Include expired entries and remembered removals", NULL },

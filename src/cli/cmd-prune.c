@@ -10,7 +10,8 @@
 
 typedef struct {
 	BdbPolicy policy;
-	gint64 now, tombstone_before, seen_before, events_before;
+	gint64 now, tombstone_before, seen_before, events_before, feed_before;
+	guint64 feed;
 	guint64 expired, tombstones, soft, seen, events;
 	GPtrArray *doomed;   /* keys to delete, per table */
 } Prune;
@@ -65,19 +66,22 @@ prune_all (BdbTxn *txn, gpointer data, GError **error)
 		if (!bdb_txn_delete_soft (txn, p->doomed->pdata[i], error))
 			return FALSE;
 	return bdb_txn_prune_seen (txn, p->seen_before, &p->seen, error) &&
-	       bdb_txn_prune_events (txn, p->events_before, &p->events, error);
+	       bdb_txn_prune_events (txn, p->events_before, &p->events, error) &&
+	       bdb_txn_prune_feed (txn, p->feed_before, &p->feed, error);
 }
 
 int
 cmd_prune (Cli *cli, int argc, char **argv)
 {
-	g_autofree char *events = NULL, *seen = NULL, *removals = NULL;
+	g_autofree char *events = NULL, *seen = NULL, *removals = NULL, *feed = NULL;
 	gboolean compact = FALSE, json = FALSE;
 	GOptionEntry entries[] = {
 		{ "events", 0, 0, G_OPTION_ARG_STRING, &events, "Drop events older than this (default 365d)", "AGE" },
 		{ "fingerprints", 0, 0, G_OPTION_ARG_STRING, &seen,
 		  "Forget processed messages older than this (default 90d; longer than any MTA retries)", "AGE" },
 		{ "removals", 0, 0, G_OPTION_ARG_STRING, &removals, "Forget removals older than this (default 365d)", "AGE" },
+		{ "feed", 0, 0, G_OPTION_ARG_STRING, &feed,
+		  "Drop changes of the feed older than this that every hook and publisher has taken (default 90d)", "AGE" },
 		{ "compact", 0, 0, G_OPTION_ARG_NONE, &compact, "Then rewrite the database compactly", NULL },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the counts as JSON", NULL },
 		{ NULL },
@@ -89,13 +93,14 @@ cmd_prune (Cli *cli, int argc, char **argv)
 	Prune p = { 0 };
 	p.now = cli_now ();
 	GError *error = NULL;
-	gint64 ev = 365 * 86400, se = 90 * 86400, rm = 365 * 86400;
+	gint64 ev = 365 * 86400, se = 90 * 86400, rm = 365 * 86400, fd = 90 * 86400;
 	if ((events && !cli_parse_duration (events, &ev)) || (seen && !cli_parse_duration (seen, &se)) ||
-	    (removals && !cli_parse_duration (removals, &rm))) {
+	    (removals && !cli_parse_duration (removals, &rm)) || (feed && !cli_parse_duration (feed, &fd))) {
 		cli_warn (cli, "ages look like 365d, 12w or 90d");
 		return EX_USAGE;
 	}
 	p.events_before = p.now - ev;
+	p.feed_before = p.now - fd;
 	p.seen_before = p.now - se;
 	p.tombstone_before = p.now - rm;
 	if (!cli_policy (cli, &p.policy, &error)) {
@@ -118,12 +123,12 @@ cmd_prune (Cli *cli, int argc, char **argv)
 	gboolean compacted = compact && bdb_store_compact (store, &error);
 	if (json) {
 		printf ("{\"expired\":%" G_GUINT64_FORMAT ",\"removals\":%" G_GUINT64_FORMAT ",\"soft\":%" G_GUINT64_FORMAT
-		        ",\"fingerprints\":%" G_GUINT64_FORMAT ",\"events\":%" G_GUINT64_FORMAT ",\"compacted\":%s}\n",
-		        p.expired, p.tombstones, p.soft, p.seen, p.events, compacted ? "true" : "false");
+		        ",\"fingerprints\":%" G_GUINT64_FORMAT ",\"events\":%" G_GUINT64_FORMAT ",\"feed\":%" G_GUINT64_FORMAT ",\"compacted\":%s}\n",
+		        p.expired, p.tombstones, p.soft, p.seen, p.events, p.feed, compacted ? "true" : "false");
 	} else {
 		printf ("pruned %" G_GUINT64_FORMAT " expired suppressions, %" G_GUINT64_FORMAT " old removals, %"
 		        G_GUINT64_FORMAT " stale soft counters, %" G_GUINT64_FORMAT " fingerprints, %" G_GUINT64_FORMAT
-		        " events%s\n", p.expired, p.tombstones, p.soft, p.seen, p.events, compacted ? "; compacted" : "");
+		        " events, %" G_GUINT64_FORMAT " changes%s\n", p.expired, p.tombstones, p.soft, p.seen, p.events, p.feed, compacted ? "; compacted" : "");
 	}
 	if (compact && !compacted) {
 		fflush (stdout);

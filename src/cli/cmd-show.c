@@ -130,6 +130,7 @@ cmd_show (Cli *cli, int argc, char **argv)
 		if (own) {
 			cli_json_begin_object (b);
 			cli_suppression_members (b, own, is_domain ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS);
+			cli_local_members (b, own->seq, own->changed_at);
 			cli_json_end_object (b);
 		} else {
 			cli_json_null (b);
@@ -139,6 +140,7 @@ cmd_show (Cli *cli, int argc, char **argv)
 			if (dom) {
 				cli_json_begin_object (b);
 				cli_suppression_members (b, dom, BDB_TABLE_DOMAIN);
+				cli_local_members (b, dom->seq, dom->changed_at);
 				cli_json_end_object (b);
 			} else {
 				cli_json_null (b);
@@ -157,6 +159,7 @@ cmd_show (Cli *cli, int argc, char **argv)
 				cli_json_member_string (b, "last_reason", soft.last_reason);
 				g_autofree char *ls = cli_format_time (soft.last_seen);
 				cli_json_member_string (b, "last_seen", ls);
+				cli_local_members (b, soft.seq, soft.changed_at);
 				cli_json_end_object (b);
 			} else {
 				cli_json_null (b);

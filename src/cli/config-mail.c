@@ -45,9 +45,29 @@ cli_parse_options_from_config (Cli *cli, BdbParseOptions *opts)
 	opts->max_headers = get_count (kf, "limits", "max_headers", opts->max_headers);
 	opts->max_parts = get_count (kf, "limits", "max_parts", opts->max_parts);
 	opts->max_address_bytes = cli_config_size (kf, "limits", "max_address_bytes", opts->max_address_bytes);
-	char **keep = g_key_file_get_string_list (kf, "parse", "keep_headers", NULL, NULL);
-	opts->keep_headers = (const char *const *) keep;
-	return keep;
+	/* The headers the feed names campaigns by must be kept too. */
+	g_auto (GStrv) asked = g_key_file_get_string_list (kf, "parse", "keep_headers", NULL, NULL);
+	GPtrArray *keep = g_ptr_array_new ();
+	for (char **h = asked; h && *h; h++)
+		g_ptr_array_add (keep, g_strdup (*h));
+	for (const char *const *h = cli_campaign_headers (cli); *h; h++)
+		g_ptr_array_add (keep, g_strdup (*h));
+	g_ptr_array_add (keep, NULL);
+	char **strv = (char **) g_ptr_array_free (keep, FALSE);
+	opts->keep_headers = (const char *const *) strv;
+	return strv;
+}
+
+const char *const *
+cli_campaign_headers (Cli *cli)
+{
+	static const char *const usual[] = { "X-Campaign-ID", "X-Campaign", "X-Mailgun-Campaign-Id", NULL };
+	if (!cli->campaign_headers) {
+		cli->campaign_headers = g_key_file_get_string_list (cli->config, "feed", "campaign_headers", NULL, NULL);
+		if (!cli->campaign_headers)
+			cli->campaign_headers = g_strdupv ((char **) usual);
+	}
+	return (const char *const *) cli->campaign_headers;
 }
 
 gboolean
@@ -61,6 +81,7 @@ cli_policy (Cli *cli, BdbPolicy *policy, GError **error)
 	policy->domain_threshold = cli_config_uint (kf, "policy", "domain_threshold", policy->domain_threshold);
 	policy->events_per_address = cli_config_uint (kf, "policy", "events_per_address", policy->events_per_address);
 	policy->keep_local_case = g_key_file_get_boolean (kf, "policy", "keep_local_case", NULL);
+	policy->campaign_headers = cli_campaign_headers (cli);
 	g_autofree char *inactive = g_key_file_get_string (kf, "policy", "inactive_expiry", NULL);
 	if (inactive && !cli_parse_duration (inactive, &policy->inactive_expiry)) {
 		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,

@@ -38,6 +38,7 @@ static const CliCommand commands[] = {
 	{ "show", cmd_show, "ADDRESS | DOMAIN", "Show everything known about an address or a domain.", CLI_STORE_READ, 0 },
 	{ "list", cmd_list, "", "List suppressions (text, JSON Lines or CSV).", CLI_STORE_READ, 0 },
 	{ "stats", cmd_stats, "", "Summarise bounces: reasons, domains, codes, and our own problems.", CLI_STORE_READ, 0 },
+	{ "events", cmd_events, "", "Print the change feed: every change, numbered, as it commits (--follow).", CLI_STORE_READ, 0 },
 	{ "export", cmd_export, "", "Export the suppression list (CSV or JSON Lines).", CLI_STORE_READ, 0 },
 	{ "import", FULL (cmd_import), "FILE | -", "Merge a suppression list (ours or an ESP's export) into the database.", CLI_STORE_WRITE, 0 },
 	{ "add", FULL (cmd_add), "ADDRESS|DOMAIN...", "Suppress addresses (or domains) by hand.", CLI_STORE_WRITE, 0 },
@@ -153,6 +154,7 @@ finish (Cli *cli, int status)
 	g_free (cli->config_path);
 	g_free (cli->db_option);
 	g_free (cli->db_dir);
+	g_strfreev (cli->campaign_headers);
 	return status;
 }
 

@@ -95,3 +95,28 @@ cli_suppression_members (CliJson *b, const BdbSuppression *s, BdbTable table)
 	add_time (b, "removed_at", s->removed_at);
 	cli_json_member_int (b, "count", s->count);
 }
+
+void
+cli_local_members (CliJson *b, guint64 seq, gint64 changed_at)
+{
+	if (seq)
+		cli_json_member_int (b, "seq", (gint64) seq);
+	else {
+		cli_json_member (b, "seq");
+		cli_json_null (b);
+	}
+	add_time (b, "changed_at", changed_at);
+}
+
+void
+cli_soft_members (CliJson *b, const char *address, const BdbSoftCounter *c)
+{
+	cli_json_member_string (b, "address", address);
+	cli_json_member (b, "days");
+	cli_json_begin_array (b);
+	for (guint i = 0; i < c->n_days; i++)
+		cli_json_int (b, c->days[i]);
+	cli_json_end_array (b);
+	cli_json_member_int (b, "last_seen", c->last_seen);
+	cli_json_member_string (b, "last_reason", c->last_reason);
+}

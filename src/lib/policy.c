@@ -388,6 +388,20 @@ apply_record (Apply *a, GError **error)
 	return TRUE;
 }
 
+/* The campaign the returned message belongs to: the first of the
+ * configured headers it has, else its Feedback-ID (which senders fill
+ * with campaign and customer ids). */
+static const char *
+campaign_of (const BdbPolicy *p, const BdbReport *report)
+{
+	for (const char *const *h = p->campaign_headers; h && *h; h++) {
+		const char *v = bdb_report_header (report, *h);
+		if (v)
+			return v;
+	}
+	return bdb_report_get (report, BDB_FIELD_FEEDBACK_ID);
+}
+
 gboolean
 bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
                   const BdbVerdict *verdicts, gint64 arrival, BdbApplyStats *stats, GError **error)
@@ -411,6 +425,13 @@ bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
 		if (t <= 0 || t > arrival + DAY)
 			t = arrival;
 		Apply a = { policy, txn, stats, rec, &verdicts[i], addr, t, NULL, FALSE };
+		/* What the changes this record makes are for, in the feed. */
+		BdbChangeContext ctx = {
+			arrival, bdb_disposition_name (verdicts[i].disposition),
+			bdb_report_get (report, BDB_FIELD_MESSAGE_ID), campaign_of (policy, report),
+			bdb_report_get (report, BDB_FIELD_LIST_ID), bdb_report_fingerprint (report), NULL, 0,
+		};
+		bdb_txn_set_change (txn, &ctx);
 		g_autofree char *verified = policy->verifier ? signed_address (policy, rec, addr, arrival) : NULL;
 		/* Refused: kept in @addr's history as forged, with no effect. */
 		a.forged = policy->verifier && g_strcmp0 (verified, addr) != 0;
@@ -425,6 +446,7 @@ bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
 		if (!ok)
 			return FALSE;
 	}
+	bdb_txn_set_change (txn, NULL);  /* its strings are the report's */
 	stats->messages++;
 	return bdb_txn_mark_seen (txn, bdb_report_fingerprint (report), arrival, error);
 }
@@ -435,6 +457,7 @@ bdb_policy_add (const BdbPolicy *policy, BdbTxn *txn, const char *address, const
 {
 	gboolean is_domain = strchr (address, '@') == NULL;
 	BdbTable table = is_domain ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS;
+	bdb_txn_set_change (txn, &(BdbChangeContext) { .time = now, .disposition = "manual" });
 	g_autoptr (BdbSuppression) s = NULL;
 	if (!bdb_txn_get_suppression (txn, table, address, &s, error))
 		return FALSE;
@@ -471,6 +494,7 @@ bdb_policy_remove (const BdbPolicy *policy, BdbTxn *txn, const char *address, gi
 	BdbTable table = is_domain ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS;
 	g_autoptr (BdbSuppression) s = NULL;
 	*was_suppressed = FALSE;
+	bdb_txn_set_change (txn, &(BdbChangeContext) { .time = now, .disposition = "manual" });
 	if (!bdb_txn_get_suppression (txn, table, address, &s, error))
 		return FALSE;
 	if (s)

@@ -26,6 +26,7 @@
 static const char *const table_names[T_COUNT] = {
 	[T_ADDRESS] = "address", [T_DOMAIN] = "domain", [T_SOFT] = "soft",
 	[T_EVENTS] = "events", [T_SEEN] = "seen", [T_TALLY] = "tally", [T_META] = "meta",
+	[T_FEED] = "feed",
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -99,6 +100,34 @@ put_meta (MDB_txn *t, MDB_dbi dbi, const char *key, const char *value)
 	return mdb_put (t, dbi, &k, &v, 0);
 }
 
+/* The database's id (meta "id"), made at the first writable open: 128
+ * random bits, so that two databases never take each other's changes for
+ * their own. */
+static gboolean
+read_id (BdbStore *s, MDB_txn *t, GError **error)
+{
+	MDB_val k = { 2, (void *) "id" }, v;
+	int rc = mdb_get (t, s->dbi[T_META], &k, &v);
+	if (rc == 0) {
+		g_strlcpy (s->id, v.mv_data, MIN (v.mv_size + 1, sizeof s->id));
+		return TRUE;
+	}
+	if (rc != MDB_NOTFOUND)
+		return store_check (NULL, rc, "cannot read the database id", error);
+	if (s->opts.read_only)
+		return TRUE;
+	g_snprintf (s->id, sizeof s->id, "%08x%08x%08x%08x", g_random_int (), g_random_int (),
+	            g_random_int (), g_random_int ());
+	rc = put_meta (t, s->dbi[T_META], "id", s->id);
+	return rc == 0 || store_check (NULL, rc, "cannot write the database id", error);
+}
+
+const char *
+bdb_store_id (const BdbStore *store)
+{
+	return store->id;
+}
+
 /* Open the tables; in a writable store create what is missing and stamp
  * the schema version, in a read-only one note what is absent. */
 static gboolean
@@ -130,6 +159,12 @@ open_tables (BdbStore *s, GError **error)
 				             ver, SCHEMA_VERSION);
 				return FALSE;
 			}
+			/* An older schema is a subset: say that it is this one now. */
+			if (atoi (ver) < SCHEMA_VERSION && !s->opts.read_only &&
+			    (rc = put_meta (t, s->dbi[T_META], "schema", G_STRINGIFY (SCHEMA_VERSION)))) {
+				mdb_txn_abort (t);
+				return store_check (NULL, rc, "cannot write the schema version", error);
+			}
 		} else if (rc == MDB_NOTFOUND && !s->opts.read_only) {
 			char now[32];
 			g_snprintf (now, sizeof now, "%" G_GINT64_FORMAT, (gint64) time (NULL));
@@ -141,6 +176,10 @@ open_tables (BdbStore *s, GError **error)
 				return store_check (NULL, rc, "cannot write the schema version", error);
 			}
 		}
+	}
+	if (s->present[T_META] && !read_id (s, t, error)) {
+		mdb_txn_abort (t);
+		return FALSE;
 	}
 	/* Committed even when read-only: dbi handles opened in a transaction
 	 * that is aborted are discarded with it. */
@@ -472,7 +511,7 @@ run_write (BdbStore *store, BdbWriteFunc fn, gpointer data, gboolean commit, GEr
 			store_set_mdb_error (error, rc, "cannot start a write transaction");
 			return FALSE;
 		}
-		BdbTxn txn = { store, t, FALSE, 0 };
+		BdbTxn txn = { .store = store, .txn = t };
 		GError *err = NULL;
 		gboolean ok = fn (&txn, data, &err);
 		if (ok && !commit) {

@@ -271,7 +271,7 @@ bdb_txn_tally_add (BdbTxn *txn, const char *name, gint64 n, gint64 when, GError 
 	bdb_put_u8 (&w, RECORD_VERSION);
 	bdb_put_u64 (&w, (guint64) ((gint64) count + n < 0 ? 0 : (gint64) count + n));
 	bdb_put_u64 (&w, (guint64) MAX (last, when));
-	gboolean ok = store_put (txn, T_TALLY, name, strlen (name), w.buf, error);
+	gboolean ok = store_put_followed (txn, T_TALLY, name, strlen (name), w.buf, error);
 	bdb_writer_clear (&w);
 	return ok;
 }
@@ -313,6 +313,6 @@ bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTallyFunc fn, gpointe
 gboolean
 bdb_txn_delete_tally (BdbTxn *txn, const char *name, GError **error)
 {
-	return store_del (txn, T_TALLY, name, strlen (name), error);
+	return store_del_followed (txn, T_TALLY, name, strlen (name), error);
 }
 

@@ -1,6 +1,8 @@
-/* The store's insides, shared by its three files and nothing else:
+/* The store's insides, shared by its files and nothing else, lowest first:
  *   store-env.c      the environment: opening, locks, transactions, map
  *                    growth, compaction, and LMDB errors
+ *   store-layout.c   the byte layouts of suppressions and soft counters
+ *   store-feed.c     the change feed, which every change goes through
  *   store-records.c  suppressions and soft counters
  *   store-log.c      events, processed-message fingerprints, tallies
  * Layering: these sit on codec.h and LMDB; policy.c and the CLI use
@@ -13,13 +15,16 @@
 #include <bouncedb/store.h>
 #include "codec.h"
 
-#define SCHEMA_VERSION 1
+/* 2: the change feed (table "feed"; meta "id", "feed_seq", "cursor/NAME").
+ * A bouncedb that knows only 1 would write without feeding: it refuses. */
+#define SCHEMA_VERSION 2
 #define RECORD_VERSION 1
 /* LMDB's default (and Debian's) maximum key size. */
 #define STORE_MAX_KEY 511
 
 typedef enum {
-	T_ADDRESS = 0, T_DOMAIN, T_SOFT, T_EVENTS, T_SEEN, T_TALLY, T_META, T_COUNT
+	/* The feed stores these numbers: new tables go at the end. */
+	T_ADDRESS = 0, T_DOMAIN, T_SOFT, T_EVENTS, T_SEEN, T_TALLY, T_META, T_FEED, T_COUNT
 } Table;
 
 struct _BdbStore {
@@ -30,6 +35,7 @@ struct _BdbStore {
 	BdbStoreOptions opts;
 	int lock_fd;                /* bouncedb.lock: held exclusive by the one writer */
 	int users_fd;               /* bouncedb.open: held shared while the env is open */
+	char id[40];                /* meta "id": "" when absent (read-only, old) */
 };
 
 struct _BdbTxn {
@@ -37,7 +43,22 @@ struct _BdbTxn {
 	MDB_txn *txn;
 	gboolean map_full;          /* a put hit MDB_MAP_FULL: grow and retry */
 	guint32 event_seq;
+	guint64 feed_seq;           /* the last change's sequence number, once read */
+	gboolean feed_seq_known;
+	BdbChangeContext change;    /* what the changes are made for (strings borrowed) */
 };
+
+/* store_put() and store_del() for the tables the change feed follows
+ * (suppressions, soft counters, tallies): the change is appended to the
+ * feed in the same transaction (store-feed.c). */
+gboolean store_put_followed (BdbTxn *txn, Table t, const void *key, gsize klen,
+                             const GByteArray *value, GError **error);
+/* The number and time the next change will have, taken now: for a record
+ * that keeps its own (store_put_followed_as()). */
+gboolean store_feed_reserve (BdbTxn *txn, guint64 *seq, gint64 *time, GError **error);
+gboolean store_put_followed_as (BdbTxn *txn, Table t, const void *key, gsize klen,
+                                const GByteArray *value, guint64 seq, gint64 time, GError **error);
+gboolean store_del_followed (BdbTxn *txn, Table t, const void *key, gsize klen, GError **error);
 
 /* LMDB's @rc as a BdbErrorCode, "@what: message". */
 void store_set_mdb_error (GError **error, int rc, const char *what);
@@ -54,6 +75,17 @@ gboolean store_del (BdbTxn *txn, Table t, const void *key, gsize klen, GError **
 /* A record that cannot be decoded: too new (BDB_ERROR_DB_VERSION) or
  * damaged (BDB_ERROR_DB_CORRUPT).  Returns FALSE. */
 gboolean store_corrupt (GError **error, const char *what, guint8 version);
+
+/* Records of the address and domain tables, and soft counters, to and
+ * from their stored bytes (store-layout.c).  The decoders return NULL /
+ * FALSE with @error when the bytes cannot be read. */
+void store_encode_suppression (BdbWriter *w, const BdbSuppression *s);
+/* Where a suppression record keeps its expiry (state at 1, kind at 2),
+ * for readers that decode nothing else (check, filter). */
+#define SUPP_EXPIRES_OFFSET (4 + 8 + 8)
+BdbSuppression *store_decode_suppression (const char *key, gsize klen, const MDB_val *v, GError **error);
+void store_encode_soft (BdbWriter *w, const BdbSoftCounter *c);
+gboolean store_decode_soft (const MDB_val *v, BdbSoftCounter *c, GError **error);
 
 /* What store_delete_where() does with one entry. */
 typedef enum {

@@ -7,154 +7,6 @@
 
 /* ---- suppressions ---------------------------------------------------------- */
 
-static const char *const kind_names[] = {
-	[BDB_SUPPRESSION_HARD] = "hard", [BDB_SUPPRESSION_COMPLAINT] = "complaint",
-	[BDB_SUPPRESSION_INACTIVE] = "inactive", [BDB_SUPPRESSION_MANUAL] = "manual",
-	[BDB_SUPPRESSION_IMPORTED] = "imported", [BDB_SUPPRESSION_DOMAIN] = "domain",
-};
-
-const char *
-bdb_suppression_kind_name (BdbSuppressionKind kind)
-{
-	return (guint) kind < G_N_ELEMENTS (kind_names) && kind_names[kind] ? kind_names[kind] : "unknown";
-}
-
-gboolean
-bdb_suppression_kind_from_name (const char *name, BdbSuppressionKind *kind)
-{
-	for (guint i = 1; i < G_N_ELEMENTS (kind_names); i++) {
-		if (g_ascii_strcasecmp (name, kind_names[i]) == 0) {
-			*kind = (BdbSuppressionKind) i;
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
-BdbSuppression *
-bdb_suppression_new (const char *key)
-{
-	BdbSuppression *s = g_new0 (BdbSuppression, 1);
-	s->key = g_strdup (key);
-	s->state = BDB_STATE_SUPPRESSED;
-	s->kind = BDB_SUPPRESSION_HARD;
-	return s;
-}
-
-void
-bdb_suppression_free (BdbSuppression *s)
-{
-	if (!s)
-		return;
-	g_free (s->key);
-	g_free (s->reason);
-	g_free (s->source);
-	g_free (s->status);
-	g_free (s->reply_code);
-	g_free (s->diagnostic);
-	g_free (s->rule);
-	g_free (s->reporting_mta);
-	g_free (s->remote_mta);
-	g_free (s->report_message_id);
-	g_free (s->original_message_id);
-	g_free (s->note);
-	g_free (s);
-}
-
-BdbSuppression *
-bdb_suppression_copy (const BdbSuppression *s)
-{
-	BdbSuppression *c = g_new0 (BdbSuppression, 1);
-	*c = *s;
-	c->key = g_strdup (s->key);
-	c->reason = g_strdup (s->reason);
-	c->source = g_strdup (s->source);
-	c->status = g_strdup (s->status);
-	c->reply_code = g_strdup (s->reply_code);
-	c->diagnostic = g_strdup (s->diagnostic);
-	c->rule = g_strdup (s->rule);
-	c->reporting_mta = g_strdup (s->reporting_mta);
-	c->remote_mta = g_strdup (s->remote_mta);
-	c->report_message_id = g_strdup (s->report_message_id);
-	c->original_message_id = g_strdup (s->original_message_id);
-	c->note = g_strdup (s->note);
-	return c;
-}
-
-gboolean
-bdb_suppression_active (const BdbSuppression *s, gint64 now)
-{
-	return s->state == BDB_STATE_SUPPRESSED && (s->expires == 0 || s->expires > now);
-}
-
-/* Layout v1 (doc/store-format.md): version, state, kind, 0, first_seen,
- * last_seen, expires, removed_at (i64), count (u32), then strings. */
-#define SUPP_EXPIRES_OFFSET (4 + 8 + 8)
-
-static void
-encode_suppression (BdbWriter *w, const BdbSuppression *s)
-{
-	bdb_put_u8 (w, RECORD_VERSION);
-	bdb_put_u8 (w, (guint8) s->state);
-	bdb_put_u8 (w, (guint8) s->kind);
-	bdb_put_u8 (w, 0);
-	bdb_put_u64 (w, (guint64) s->first_seen);
-	bdb_put_u64 (w, (guint64) s->last_seen);
-	bdb_put_u64 (w, (guint64) s->expires);
-	bdb_put_u64 (w, (guint64) s->removed_at);
-	bdb_put_u32 (w, s->count);
-	bdb_put_str (w, s->reason);
-	bdb_put_str (w, s->source);
-	bdb_put_str (w, s->status);
-	bdb_put_str (w, s->reply_code);
-	bdb_put_str (w, s->diagnostic);
-	bdb_put_str (w, s->rule);
-	bdb_put_str (w, s->reporting_mta);
-	bdb_put_str (w, s->remote_mta);
-	bdb_put_str (w, s->report_message_id);
-	bdb_put_str (w, s->original_message_id);
-	bdb_put_str (w, s->note);
-}
-
-static BdbSuppression *
-decode_suppression (const char *key, gsize klen, const MDB_val *v, GError **error)
-{
-	BdbReader r;
-	bdb_reader_init (&r, v->mv_data, v->mv_size);
-	guint8 version = bdb_get_u8 (&r);
-	if (version != RECORD_VERSION) {
-		store_corrupt (error, "suppression", version);
-		return NULL;
-	}
-	BdbSuppression *s = g_new0 (BdbSuppression, 1);
-	s->key = g_strndup (key, klen);
-	s->state = (BdbState) bdb_get_u8 (&r);
-	s->kind = (BdbSuppressionKind) bdb_get_u8 (&r);
-	bdb_get_u8 (&r);
-	s->first_seen = (gint64) bdb_get_u64 (&r);
-	s->last_seen = (gint64) bdb_get_u64 (&r);
-	s->expires = (gint64) bdb_get_u64 (&r);
-	s->removed_at = (gint64) bdb_get_u64 (&r);
-	s->count = bdb_get_u32 (&r);
-	s->reason = bdb_get_str (&r);
-	s->source = bdb_get_str (&r);
-	s->status = bdb_get_str (&r);
-	s->reply_code = bdb_get_str (&r);
-	s->diagnostic = bdb_get_str (&r);
-	s->rule = bdb_get_str (&r);
-	s->reporting_mta = bdb_get_str (&r);
-	s->remote_mta = bdb_get_str (&r);
-	s->report_message_id = bdb_get_str (&r);
-	s->original_message_id = bdb_get_str (&r);
-	s->note = bdb_get_str (&r);
-	if (r.bad) {
-		bdb_suppression_free (s);
-		store_corrupt (error, "suppression", version);
-		return NULL;
-	}
-	return s;
-}
-
 static Table
 table_of (BdbTable t)
 {
@@ -172,7 +24,7 @@ bdb_txn_get_suppression (BdbTxn *txn, BdbTable table, const char *key, BdbSuppre
 		return FALSE;
 	if (!found)
 		return TRUE;
-	*out = decode_suppression (key, strlen (key), &v, error);
+	*out = store_decode_suppression (key, strlen (key), &v, error);
 	return *out != NULL;
 }
 
@@ -181,8 +33,14 @@ bdb_txn_put_suppression (BdbTxn *txn, BdbTable table, const BdbSuppression *s, G
 {
 	BdbWriter w;
 	bdb_writer_init (&w);
-	encode_suppression (&w, s);
-	gboolean ok = store_put (txn, table_of (table), s->key, strlen (s->key), w.buf, error);
+	BdbSuppression stamped = *s;  /* shallow: only encoded */
+	if (!store_feed_reserve (txn, &stamped.seq, &stamped.changed_at, error)) {
+		bdb_writer_clear (&w);
+		return FALSE;
+	}
+	store_encode_suppression (&w, &stamped);
+	gboolean ok = store_put_followed_as (txn, table_of (table), s->key, strlen (s->key), w.buf,
+	                                     stamped.seq, stamped.changed_at, error);
 	bdb_writer_clear (&w);
 	return ok;
 }
@@ -190,7 +48,7 @@ bdb_txn_put_suppression (BdbTxn *txn, BdbTable table, const BdbSuppression *s, G
 gboolean
 bdb_txn_delete_suppression (BdbTxn *txn, BdbTable table, const char *key, GError **error)
 {
-	return store_del (txn, table_of (table), key, strlen (key), error);
+	return store_del_followed (txn, table_of (table), key, strlen (key), error);
 }
 
 gboolean
@@ -207,7 +65,7 @@ bdb_txn_foreach_suppression (BdbTxn *txn, BdbTable table, const char *from,
 	int rc = mdb_cursor_get (c, &k, &v, from && *from ? MDB_SET_RANGE : MDB_FIRST);
 	gboolean ok = TRUE;
 	while (rc == 0) {
-		BdbSuppression *s = decode_suppression (k.mv_data, k.mv_size, &v, error);
+		BdbSuppression *s = store_decode_suppression (k.mv_data, k.mv_size, &v, error);
 		if (!s) {
 			ok = FALSE;
 			break;
@@ -271,7 +129,7 @@ bdb_txn_is_suppressed (BdbTxn *txn, const char *address, gint64 now, gboolean *s
 		if (active) {
 			*suppressed = TRUE;
 			if (hit)
-				*hit = decode_suppression (address, n, &v, error);
+				*hit = store_decode_suppression (address, n, &v, error);
 			return !hit || *hit;
 		}
 	}
@@ -288,33 +146,13 @@ bdb_txn_is_suppressed (BdbTxn *txn, const char *address, gint64 now, gboolean *s
 	if (active) {
 		*suppressed = TRUE;
 		if (hit)
-			*hit = decode_suppression (domain, strlen (domain), &v, error);
+			*hit = store_decode_suppression (domain, strlen (domain), &v, error);
 		return !hit || *hit;
 	}
 	return TRUE;
 }
 
 /* ---- soft counters ------------------------------------------------------- */
-
-static gboolean
-decode_soft (const MDB_val *v, BdbSoftCounter *c, GError **error)
-{
-	BdbReader r;
-	bdb_reader_init (&r, v->mv_data, v->mv_size);
-	guint8 version = bdb_get_u8 (&r);
-	if (version != RECORD_VERSION)
-		return store_corrupt (error, "soft counter", version);
-	memset (c, 0, sizeof *c);
-	guint8 n_days = bdb_get_u8 (&r);  /* MIN() would read it twice */
-	c->n_days = MIN (n_days, BDB_SOFT_MAX_DAYS);
-	c->last_seen = (gint64) bdb_get_u64 (&r);
-	bdb_get_str_into (&r, c->last_reason, sizeof c->last_reason);
-	for (guint i = 0; i < c->n_days; i++)
-		c->days[i] = bdb_get_u32 (&r);
-	if (r.bad)
-		return store_corrupt (error, "soft counter", version);
-	return TRUE;
-}
 
 gboolean
 bdb_txn_get_soft (BdbTxn *txn, const char *address, BdbSoftCounter *out, gboolean *found,
@@ -325,7 +163,7 @@ bdb_txn_get_soft (BdbTxn *txn, const char *address, BdbSoftCounter *out, gboolea
 		return FALSE;
 	if (!*found)
 		return TRUE;
-	return decode_soft (&v, out, error);
+	return store_decode_soft (&v, out, error);
 }
 
 gboolean
@@ -333,14 +171,14 @@ bdb_txn_put_soft (BdbTxn *txn, const char *address, const BdbSoftCounter *c, GEr
 {
 	BdbWriter w;
 	bdb_writer_init (&w);
-	guint n = MIN (c->n_days, BDB_SOFT_MAX_DAYS);
-	bdb_put_u8 (&w, RECORD_VERSION);
-	bdb_put_u8 (&w, (guint8) n);
-	bdb_put_u64 (&w, (guint64) c->last_seen);
-	bdb_put_str (&w, c->last_reason);
-	for (guint i = 0; i < n; i++)
-		bdb_put_u32 (&w, c->days[i]);
-	gboolean ok = store_put (txn, T_SOFT, address, strlen (address), w.buf, error);
+	BdbSoftCounter stamped = *c;
+	if (!store_feed_reserve (txn, &stamped.seq, &stamped.changed_at, error)) {
+		bdb_writer_clear (&w);
+		return FALSE;
+	}
+	store_encode_soft (&w, &stamped);
+	gboolean ok = store_put_followed_as (txn, T_SOFT, address, strlen (address), w.buf,
+	                                     stamped.seq, stamped.changed_at, error);
 	bdb_writer_clear (&w);
 	return ok;
 }
@@ -348,7 +186,7 @@ bdb_txn_put_soft (BdbTxn *txn, const char *address, const BdbSoftCounter *c, GEr
 gboolean
 bdb_txn_delete_soft (BdbTxn *txn, const char *address, GError **error)
 {
-	return store_del (txn, T_SOFT, address, strlen (address), error);
+	return store_del_followed (txn, T_SOFT, address, strlen (address), error);
 }
 
 gboolean
@@ -364,7 +202,7 @@ bdb_txn_foreach_soft (BdbTxn *txn, BdbSoftFunc fn, gpointer data, GError **error
 	int rc = mdb_cursor_get (c, &k, &v, MDB_FIRST);
 	while (rc == 0) {
 		BdbSoftCounter sc;
-		if (!decode_soft (&v, &sc, error)) {
+		if (!store_decode_soft (&v, &sc, error)) {
 			ok = FALSE;
 			break;
 		}
