@@ -90,8 +90,29 @@ BDB_API gboolean bdb_policy_add (const BdbPolicy *policy, BdbTxn *txn, const cha
  * reports cannot bring it back.  *@was_suppressed tells whether it was. */
 BDB_API gboolean bdb_policy_remove (const BdbPolicy *policy, BdbTxn *txn, const char *address,
                                     gint64 now, gboolean *was_suppressed, GError **error);
-/* Merge an imported entry: the newest last_seen wins, counts merge as the
- * larger, a newer removal is kept.  Idempotent. */
+/* ---- merging what other databases know (merge.c, doc/scale-out.md) ---- */
+
+/* Join @other into @into: the later evidence wins whole (then the larger
+ * count, then the fields' bytes); the latest removal is kept; the entry is
+ * suppressed when its evidence is later than that removal.  Commutative,
+ * associative, idempotent.  @into keeps its key, seq and changed_at. */
+BDB_API void bdb_suppression_join (BdbSuppression *into, const BdbSuppression *other);
+/* Same state, evidence and key (seq and changed_at aside). */
+BDB_API gboolean bdb_suppression_equal (const BdbSuppression *a, const BdbSuppression *b);
+/* Join two soft counters: the union of their days after the later
+ * clearing mark, within @window_days of the newest (0: no window), the 64
+ * newest; the last reason of the later last_seen.  Commutative,
+ * associative, idempotent. */
+BDB_API void bdb_soft_join (BdbSoftCounter *into, const BdbSoftCounter *other, guint window_days);
+/* Take a change another database made (read from its feed): join its new
+ * state with ours; tallies keep the larger count.  Deletions are not
+ * taken (each database prunes its own).  *@changed tells whether the
+ * database changed (the same change twice changes nothing). */
+BDB_API gboolean bdb_policy_apply_change (const BdbPolicy *policy, BdbTxn *txn, const BdbChange *change,
+                                          gboolean *changed, GError **error);
+
+/* Merge an imported entry: bdb_suppression_join() with what the database
+ * has.  Idempotent. */
 BDB_API gboolean bdb_policy_merge (const BdbPolicy *policy, BdbTxn *txn, BdbTable table,
                                    const BdbSuppression *incoming, GError **error);
 

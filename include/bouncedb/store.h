@@ -163,6 +163,10 @@ typedef struct {
 	char last_reason[32];
 	guint64 seq;                 /* set by the store, as for suppressions */
 	gint64 changed_at;
+	/* Days up to this one were cleared (by a success, a suppression, a
+	 * removal): they never count again, here or when counters from other
+	 * databases are merged.  0: never cleared. */
+	guint32 cleared_day;
 } BdbSoftCounter;
 
 /* TRUE with *@found FALSE when there is no counter. */
@@ -171,6 +175,10 @@ BDB_API gboolean bdb_txn_get_soft (BdbTxn *txn, const char *address, BdbSoftCoun
 BDB_API gboolean bdb_txn_put_soft (BdbTxn *txn, const char *address, const BdbSoftCounter *c,
                                    GError **error);
 BDB_API gboolean bdb_txn_delete_soft (BdbTxn *txn, const char *address, GError **error);
+/* Clear the counter of @address up to @day (it keeps the mark, so that
+ * older soft bounces merged from elsewhere stay cleared); nothing when
+ * there is no counter. */
+BDB_API gboolean bdb_txn_clear_soft (BdbTxn *txn, const char *address, guint32 day, GError **error);
 typedef gboolean (*BdbSoftFunc) (const char *address, const BdbSoftCounter *c, gpointer data);
 BDB_API gboolean bdb_txn_foreach_soft (BdbTxn *txn, BdbSoftFunc fn, gpointer data, GError **error);
 
@@ -217,6 +225,11 @@ BDB_API gboolean bdb_txn_prune_seen (BdbTxn *txn, gint64 before, guint64 *remove
 /* Add @n to the counter @name (e.g. "sender|example.com|blocked",
  * "hostunknown|example.com|user@example.com"). */
 BDB_API gboolean bdb_txn_tally_add (BdbTxn *txn, const char *name, gint64 n, gint64 when,
+                                    GError **error);
+/* The counter @name (0 and 0 when absent), and setting it outright. */
+BDB_API gboolean bdb_txn_get_tally (BdbTxn *txn, const char *name, guint64 *count, gint64 *last,
+                                    GError **error);
+BDB_API gboolean bdb_txn_set_tally (BdbTxn *txn, const char *name, guint64 count, gint64 last,
                                     GError **error);
 /* Counters whose name starts with @prefix, in name order. */
 typedef gboolean (*BdbTallyFunc) (const char *name, guint64 count, gint64 last, gpointer data);

@@ -141,6 +141,16 @@ void cli_local_members (CliJson *b, guint64 seq, gint64 changed_at);
 /* The members of a suppression's JSON object. */
 void cli_suppression_members (CliJson *b, const BdbSuppression *s, BdbTable table);
 
+/* ---- watch.c: waiting for the next commit of the database ---- */
+typedef struct {
+	int fd;
+} CliWatch;
+/* Watch the database in @db_dir; SIGINT and SIGTERM end cli_watch_wait(). */
+void cli_watch_init (CliWatch *w, const char *db_dir);
+/* Until a commit (or a few seconds); FALSE once a signal asked to stop. */
+gboolean cli_watch_wait (CliWatch *w);
+void cli_watch_clear (CliWatch *w);
+
 /* ---- progress.c: a progress bar on a terminal ---- */
 typedef struct _CliProgress CliProgress;
 /* NULL (and every call a no-op) unless stderr is a terminal. */
@@ -165,8 +175,11 @@ int cmd_remove (Cli *cli, int argc, char **argv);
 int cmd_prune (Cli *cli, int argc, char **argv);
 int cmd_sign (Cli *cli, int argc, char **argv);
 int cmd_events (Cli *cli, int argc, char **argv);
+int cmd_apply (Cli *cli, int argc, char **argv);
+int cmd_publish (Cli *cli, int argc, char **argv);
 
-/* cmd-events.c: the members of a change's JSON object (events, hooks). */
-void cli_change_members (CliJson *b, const BdbChange *c);
+/* cmd-events.c: the members of a change's JSON object (events, hooks):
+ * @database is the id of the database that numbered it. */
+void cli_change_members (CliJson *b, const BdbChange *c, const char *database);
 
 #endif

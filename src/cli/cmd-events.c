@@ -9,14 +9,8 @@
  * a missed event), never a busy loop.
  */
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <unistd.h>
 #include "cli.h"
-
-#define FALLBACK_POLL_MS 5000
 
 typedef struct {
 	Cli *cli;
@@ -36,8 +30,9 @@ change_reason (const BdbChange *c)
 }
 
 void
-cli_change_members (CliJson *b, const BdbChange *c)
+cli_change_members (CliJson *b, const BdbChange *c, const char *database)
 {
+	cli_json_member_string (b, "database", database);
 	cli_json_member_int (b, "seq", (gint64) c->seq);
 	g_autofree char *when = cli_format_time (c->time);
 	cli_json_member_string (b, "time", when);
@@ -97,7 +92,7 @@ print_change (const BdbChange *c, gpointer data)
 	if (ev->json) {
 		g_autoptr (CliJson) b = cli_json_new ();
 		cli_json_begin_object (b);
-		cli_change_members (b, c);
+		cli_change_members (b, c, bdb_store_id (ev->cli->store));
 		cli_json_end_object (b);
 		cli_json_print (b, stdout);
 	} else {
@@ -122,43 +117,13 @@ print_new (Events *ev, BdbTxn *txn)
 	return EX_OK;
 }
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal (int sig)
-{
-	stop = 1;
-}
-
 static int
 follow (Events *ev)
 {
-	/* The database file changes when a writer commits (LMDB writes it with
-	 * pwrite); lock.mdb changes for readers too, so it is not watched. */
-	int fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
-	g_autofree char *data = g_build_filename (cli_db_path (ev->cli), "data.mdb", NULL);
-	if (fd >= 0 && inotify_add_watch (fd, data, IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB) < 0) {
-		close (fd);
-		fd = -1;
-	}
-	struct sigaction sa = { 0 };
-	sa.sa_handler = on_signal;
-	sigaction (SIGINT, &sa, NULL);
-	sigaction (SIGTERM, &sa, NULL);
-	signal (SIGPIPE, SIG_IGN);
+	CliWatch w;
+	cli_watch_init (&w, cli_db_path (ev->cli));
 	int status = EX_OK;
-	while (!stop && status == EX_OK) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		int n = poll (&p, fd >= 0 ? 1 : 0, FALLBACK_POLL_MS);
-		if (n < 0 && errno != EINTR) {
-			status = EX_OSERR;
-			break;
-		}
-		if (n > 0) {
-			char buf[4096];
-			while (read (fd, buf, sizeof buf) > 0)
-				;  /* drain: one wake-up reads everything new */
-		}
+	while (status == EX_OK && cli_watch_wait (&w)) {
 		GError *error = NULL;
 		BdbTxn *txn = bdb_store_read (ev->cli->store, &error);
 		if (!txn) {
@@ -170,8 +135,7 @@ follow (Events *ev)
 		if (ferror (stdout))
 			break;  /* the reader went away */
 	}
-	if (fd >= 0)
-		close (fd);
+	cli_watch_clear (&w);
 	return status;
 }
 

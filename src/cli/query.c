@@ -119,4 +119,5 @@ cli_soft_members (CliJson *b, const char *address, const BdbSoftCounter *c)
 	cli_json_end_array (b);
 	cli_json_member_int (b, "last_seen", c->last_seen);
 	cli_json_member_string (b, "last_reason", c->last_reason);
+	cli_json_member_int (b, "cleared_day", c->cleared_day);
 }

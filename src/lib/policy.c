@@ -116,6 +116,9 @@ suppress (const BdbPolicy *p, BdbTxn *txn, BdbTable table, const char *key,
 	*created = !existing || existing->state != BDB_STATE_SUPPRESSED;
 	if (*created) {
 		s = fresh = bdb_suppression_new (key);
+		/* A removal is remembered across a new suppression: merged with
+		 * another database's older evidence it still wins (merge.c). */
+		s->removed_at = existing ? existing->removed_at : 0;
 		s->kind = kind;
 		s->first_seen = s->last_seen = t;
 		s->count = 1;
@@ -134,40 +137,6 @@ suppress (const BdbPolicy *p, BdbTxn *txn, BdbTable table, const char *key,
 	if (note)
 		set_str (&s->note, note);
 	return bdb_txn_put_suppression (txn, table, s, error);
-}
-
-static void
-add_day (BdbSoftCounter *c, guint32 day, guint window)
-{
-	/* Forget days that fell out of the window (stale counters reset). */
-	guint32 newest = day;
-	for (guint i = 0; i < c->n_days; i++)
-		newest = MAX (newest, c->days[i]);
-	guint32 oldest_kept = newest >= window ? newest - window + 1 : 0;
-	guint k = 0;
-	gboolean have = FALSE;
-	for (guint i = 0; i < c->n_days; i++) {
-		if (c->days[i] < oldest_kept)
-			continue;
-		if (c->days[i] == day)
-			have = TRUE;
-		c->days[k++] = c->days[i];
-	}
-	c->n_days = k;
-	if (have || day < oldest_kept)
-		return;
-	if (c->n_days == BDB_SOFT_MAX_DAYS) {
-		memmove (c->days, c->days + 1, (BDB_SOFT_MAX_DAYS - 1) * sizeof c->days[0]);
-		c->n_days--;
-	}
-	/* Insert in order: reports arrive out of order in a sweep. */
-	guint pos = c->n_days;
-	while (pos > 0 && c->days[pos - 1] > day) {
-		c->days[pos] = c->days[pos - 1];
-		pos--;
-	}
-	c->days[pos] = day;
-	c->n_days++;
 }
 
 typedef struct {
@@ -226,11 +195,13 @@ apply_soft (Apply *a, GError **error)
 	if (!found)
 		memset (&c, 0, sizeof c);
 	guint before = c.n_days;
-	add_day (&c, (guint32) (a->t / DAY), a->p->soft_window_days ? a->p->soft_window_days : 30);
+	/* One more day, as a counter of one day joined with it: the same
+	 * function merges counters from other databases (merge.c). */
+	BdbSoftCounter one = { .n_days = 1, .days = { (guint32) (a->t / DAY) }, .last_seen = a->t };
+	g_strlcpy (one.last_reason, bdb_reason_name (a->v->reason), sizeof one.last_reason);
+	bdb_soft_join (&c, &one, a->p->soft_window_days ? a->p->soft_window_days : 30);
 	if (c.n_days != before || !found)
 		a->stats->soft++;
-	c.last_seen = MAX (c.last_seen, a->t);
-	g_strlcpy (c.last_reason, bdb_reason_name (a->v->reason), sizeof c.last_reason);
 
 	gboolean inactive = a->p->soft_threshold > 0 && c.n_days >= a->p->soft_threshold &&
 	                    c.days[c.n_days - 1] - c.days[0] >= a->p->soft_span_days;
@@ -248,7 +219,7 @@ apply_soft (Apply *a, GError **error)
 		a->stats->suppressed++;
 		a->stats->inactive++;
 	}
-	return bdb_txn_delete_soft (a->txn, a->addr, error);
+	return bdb_txn_clear_soft (a->txn, a->addr, c.days[c.n_days - 1], error);
 }
 
 static gboolean
@@ -355,7 +326,7 @@ apply_record (Apply *a, GError **error)
 			st->confirmed++;
 		if (v->disposition == BDB_DISPOSITION_COMPLAINT)
 			st->complaints++;
-		if (!bdb_txn_delete_soft (a->txn, a->addr, error))
+		if (!bdb_txn_clear_soft (a->txn, a->addr, (guint32) (a->t / DAY), error))
 			return FALSE;
 		if (v->reason == BDB_REASON_HOSTUNKNOWN || v->reason == BDB_REASON_NOTACCEPT)
 			return apply_domain (a, error);
@@ -376,7 +347,7 @@ apply_record (Apply *a, GError **error)
 	}
 	case BDB_DISPOSITION_SUCCESS:
 		st->success++;
-		return bdb_txn_delete_soft (a->txn, a->addr, error);
+		return bdb_txn_clear_soft (a->txn, a->addr, (guint32) (a->t / DAY), error);
 	case BDB_DISPOSITION_DELAY:
 		st->delays++;
 		return TRUE;
@@ -462,17 +433,20 @@ bdb_policy_add (const BdbPolicy *policy, BdbTxn *txn, const char *address, const
 	if (!bdb_txn_get_suppression (txn, table, address, &s, error))
 		return FALSE;
 	if (!s || s->state != BDB_STATE_SUPPRESSED) {
+		gint64 removed = s ? s->removed_at : 0;
 		bdb_suppression_free (s);
 		s = bdb_suppression_new (address);
 		s->first_seen = now;
 		s->count = 0;
+		s->removed_at = removed;
 	}
 	s->state = BDB_STATE_SUPPRESSED;
 	s->kind = is_domain ? BDB_SUPPRESSION_DOMAIN : BDB_SUPPRESSION_MANUAL;
-	s->last_seen = now;
+	/* Later than any removal it overrides, also within the same second
+	 * (removal wins a tie when databases merge). */
+	s->last_seen = MAX (now, s->removed_at + 1);
 	s->count++;
 	s->expires = expires;
-	s->removed_at = 0;
 	set_str (&s->reason, reason);
 	set_str (&s->source, "manual");
 	set_str (&s->note, note);
@@ -522,7 +496,7 @@ bdb_policy_remove (const BdbPolicy *policy, BdbTxn *txn, const char *address, gi
 	e.time = now;
 	g_strlcpy (e.disposition, "removed", sizeof e.disposition);
 	g_strlcpy (e.kind, "manual", sizeof e.kind);
-	return bdb_txn_delete_soft (txn, address, error) &&
+	return bdb_txn_clear_soft (txn, address, (guint32) (now / DAY), error) &&
 	       bdb_txn_add_event (txn, address, &e, policy->events_per_address, error);
 }
 
@@ -535,17 +509,7 @@ bdb_policy_merge (const BdbPolicy *policy, BdbTxn *txn, BdbTable table,
 		return FALSE;
 	if (!cur)
 		return bdb_txn_put_suppression (txn, table, in, error);
-	g_autoptr (BdbSuppression) out = NULL;
-	gint64 cur_t = MAX (cur->last_seen, cur->removed_at);
-	gint64 in_t = MAX (in->last_seen, in->removed_at);
-	if (in_t > cur_t)
-		out = bdb_suppression_copy (in);
-	else
-		out = bdb_suppression_copy (cur);
-	out->count = MAX (cur->count, in->count);
-	if (cur->first_seen && in->first_seen)
-		out->first_seen = MIN (cur->first_seen, in->first_seen);
-	else
-		out->first_seen = MAX (cur->first_seen, in->first_seen);
-	return bdb_txn_put_suppression (txn, table, out, error);
+	g_autoptr (BdbSuppression) out = bdb_suppression_copy (cur);
+	bdb_suppression_join (out, in);
+	return bdb_suppression_equal (out, cur) || bdb_txn_put_suppression (txn, table, out, error);
 }

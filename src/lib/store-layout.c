@@ -172,6 +172,7 @@ store_encode_soft (BdbWriter *w, const BdbSoftCounter *c)
 		bdb_put_u32 (w, c->days[i]);
 	bdb_put_u64 (w, c->seq);
 	bdb_put_u64 (w, (guint64) c->changed_at);
+	bdb_put_u32 (w, c->cleared_day);
 }
 
 gboolean
@@ -192,6 +193,8 @@ store_decode_soft (const MDB_val *v, BdbSoftCounter *c, GError **error)
 	if (!r.bad && r.p < r.end) {
 		c->seq = bdb_get_u64 (&r);
 		c->changed_at = (gint64) bdb_get_u64 (&r);
+		if (r.p < r.end)
+			c->cleared_day = bdb_get_u32 (&r);
 	}
 	if (r.bad)
 		return store_corrupt (error, "soft counter", version);

@@ -249,31 +249,48 @@ bdb_txn_prune_seen (BdbTxn *txn, gint64 before, guint64 *removed, GError **error
 /* ---- tallies ------------------------------------------------------------------- */
 
 gboolean
-bdb_txn_tally_add (BdbTxn *txn, const char *name, gint64 n, gint64 when, GError **error)
+bdb_txn_get_tally (BdbTxn *txn, const char *name, guint64 *count, gint64 *last, GError **error)
 {
 	MDB_val v;
 	gboolean found;
-	guint64 count = 0;
-	gint64 last = 0;
+	*count = 0;
+	*last = 0;
 	if (!store_get (txn, T_TALLY, name, strlen (name), &v, &found, error))
 		return FALSE;
 	if (found) {
 		BdbReader r;
 		bdb_reader_init (&r, v.mv_data, v.mv_size);
 		guint8 version = bdb_get_u8 (&r);
-		count = bdb_get_u64 (&r);
-		last = (gint64) bdb_get_u64 (&r);
+		*count = bdb_get_u64 (&r);
+		*last = (gint64) bdb_get_u64 (&r);
 		if (r.bad || version != RECORD_VERSION)
 			return store_corrupt (error, "tally", version);
 	}
+	return TRUE;
+}
+
+gboolean
+bdb_txn_set_tally (BdbTxn *txn, const char *name, guint64 count, gint64 last, GError **error)
+{
 	BdbWriter w;
 	bdb_writer_init (&w);
 	bdb_put_u8 (&w, RECORD_VERSION);
-	bdb_put_u64 (&w, (guint64) ((gint64) count + n < 0 ? 0 : (gint64) count + n));
-	bdb_put_u64 (&w, (guint64) MAX (last, when));
+	bdb_put_u64 (&w, count);
+	bdb_put_u64 (&w, (guint64) last);
 	gboolean ok = store_put_followed (txn, T_TALLY, name, strlen (name), w.buf, error);
 	bdb_writer_clear (&w);
 	return ok;
+}
+
+gboolean
+bdb_txn_tally_add (BdbTxn *txn, const char *name, gint64 n, gint64 when, GError **error)
+{
+	guint64 count;
+	gint64 last;
+	if (!bdb_txn_get_tally (txn, name, &count, &last, error))
+		return FALSE;
+	gint64 sum = (gint64) count + n;
+	return bdb_txn_set_tally (txn, name, (guint64) (sum < 0 ? 0 : sum), MAX (last, when), error);
 }
 
 gboolean

@@ -184,6 +184,24 @@ bdb_txn_put_soft (BdbTxn *txn, const char *address, const BdbSoftCounter *c, GEr
 }
 
 gboolean
+bdb_txn_clear_soft (BdbTxn *txn, const char *address, guint32 day, GError **error)
+{
+	BdbSoftCounter c;
+	gboolean found;
+	if (!bdb_txn_get_soft (txn, address, &c, &found, error))
+		return FALSE;
+	if (!found || c.cleared_day >= day)
+		return TRUE;
+	guint k = 0;
+	for (guint i = 0; i < c.n_days; i++)
+		if (c.days[i] > day)
+			c.days[k++] = c.days[i];
+	c.n_days = k;
+	c.cleared_day = day;
+	return bdb_txn_put_soft (txn, address, &c, error);
+}
+
+gboolean
 bdb_txn_delete_soft (BdbTxn *txn, const char *address, GError **error)
 {
 	return store_del_followed (txn, T_SOFT, address, strlen (address), error);
