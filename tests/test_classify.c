@@ -178,6 +178,37 @@ test_regex_needs (void **state)
 	}
 }
 
+/* The rules can read the recipient: its domain (rcpt~) and whether the
+ * diagnostic names it (quotes=rcpt); explain shows what made each
+ * condition of the deciding rule hold. */
+static void
+test_recipient_conditions_and_evidence (void **state)
+{
+	g_autoptr (BdbRules) r = bdb_rules_new (NULL);
+	GError *error = NULL;
+	assert_true (bdb_rules_add_text (r, "user.rules",
+	                                 "ours-unnamed  filtered  rcpt~\"@example.org\" !quotes=rcpt text~/gone|absent/\n"
+	                                 "ours-named    suspend   rcpt~\"@example.org\" quotes=rcpt\n", -1, &error));
+	static const struct {
+		const char *rcpt, *diag, *rule, *evidence;
+	} cases[] = {
+		{ "ann@example.org", "550 mailbox absent", "ours-unnamed", "rcpt~\"@example.org\"; !quotes=rcpt; text~\"absent\"" },
+		{ "ann@example.org", "550 <ann@example.org> is gone", "ours-named", "rcpt~\"@example.org\"; quotes=rcpt" },
+		{ "ann@example.com", "550 5.1.1 mailbox absent", "userunknown-511", "status=5.1.1" },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autofree char *f = g_strdup_printf ("Final-Recipient: rfc822; %s", cases[i].rcpt);
+		g_autofree char *d = g_strdup_printf ("Diagnostic-Code: smtp; %s", cases[i].diag);
+		g_autofree char *msg = test_dsn_message ((const char *const[]) { f, "Action: failed", d, NULL });
+		g_autoptr (BdbReport) rep = test_parse (msg);
+		BdbVerdict v;
+		bdb_classify (r, bdb_report_get_record (rep, 0), &v);
+		assert_string_equal (bdb_rule_id (v.rule), cases[i].rule);
+		g_autofree char *evidence = bdb_classify_evidence (r, bdb_report_get_record (rep, 0), &v);
+		assert_string_equal (evidence, cases[i].evidence);
+	}
+}
+
 static void
 test_user_rules_override (void **state)
 {
@@ -245,6 +276,7 @@ main (void)
 		cmocka_unit_test (test_regex_needs),
 		cmocka_unit_test (test_user_rules_override),
 		cmocka_unit_test (test_verdict_evidence),
+		cmocka_unit_test (test_recipient_conditions_and_evidence),
 		cmocka_unit_test (test_case_table),
 	};
 	return cmocka_run_group_tests (tests, setup, teardown);

@@ -121,6 +121,14 @@ typedef struct {
 BDB_API void bdb_classify (const BdbRules *rules, const BdbRecord *record,
                            BdbVerdict *verdict);
 
+/* The evidence behind @verdict (from bdb_classify() of the same
+ * @record): for each condition of the rule that decided, what of the
+ * record made it hold, such as 'status=5.1.1; text~"user unknown";
+ * !command=DATA' (the words that matched, as the rule lists them).
+ * NULL when no rule decided.  Free with g_free(). */
+BDB_API char *bdb_classify_evidence (const BdbRules *rules, const BdbRecord *record,
+                                     const BdbVerdict *verdict);
+
 /* Classify what a report would say, without a report: for imports of
  * other systems' suppression lists.  Any argument may be NULL. */
 BDB_API void bdb_classify_fields (const BdbRules *rules, BdbKind kind, const char *action,

@@ -1,7 +1,8 @@
 /* bouncedb explain: why each recipient of a bounce got its verdict.
  *
  * Shows the fields classification read, the rule that decided (its id,
- * where it is written and its text) and the resulting verdict, so an
+ * where it is written and its text), what of the record made each of its
+ * conditions hold (the words that matched) and the resulting verdict, so an
  * operator can answer "why was this address suppressed?" and write an
  * override rule when bouncedb is wrong.
  */
@@ -19,7 +20,7 @@ line (const char *label, const char *value)
 }
 
 static void
-explain_record (const BdbRecord *rec, const BdbVerdict *v)
+explain_record (const BdbRules *rules, const BdbRecord *rec, const BdbVerdict *v)
 {
 	const char *status = bdb_record_get (rec, BDB_FIELD_STATUS);
 	const char *dsn = bdb_record_get (rec, BDB_FIELD_DSN_STATUS);
@@ -46,6 +47,8 @@ explain_record (const BdbRecord *rec, const BdbVerdict *v)
 		                                       bdb_rule_origin (v->rule), bdb_field_name (v->evidence));
 		line ("decided by", by);
 		line ("rule text", bdb_rule_text (v->rule));
+		g_autofree char *matched = bdb_classify_evidence (rules, rec, v);
+		line ("matched", matched);
 	} else {
 		line ("decided by", "no rule matched: undefined");
 	}
@@ -115,13 +118,15 @@ cmd_explain (Cli *cli, int argc, char **argv)
 				if (v.rule) {
 					cli_json_member_string (out, "rule_origin", bdb_rule_origin (v.rule));
 					cli_json_member_string (out, "rule_text", bdb_rule_text (v.rule));
+					g_autofree char *matched = bdb_classify_evidence (rules, rec, &v);
+					cli_json_member_string (out, "rule_matched", matched);
 				}
 				cli_json_end_object (out);
 				cli_json_print (out, stdout);
 			} else {
 				if (k)
 					printf ("\n");
-				explain_record (rec, &v);
+				explain_record (rules, rec, &v);
 			}
 		}
 		bdb_report_free (report);

@@ -57,24 +57,32 @@ lower_into (const char *s, char *buf, gsize size, char **heap)
 	return out;
 }
 
+/* The class of the failure: from the status, else the reply code, else
+ * the Action. */
+static void
+set_class (BdbRuleInput *in)
+{
+	if (in->status[0] > 0)
+		in->klass = in->status[0];
+	else if (*in->reply)
+		in->klass = in->reply[0] - '0';
+	else if (strcmp (in->action, "failed") == 0)
+		in->klass = 5;
+	else if (strcmp (in->action, "delayed") == 0)
+		in->klass = 4;
+	else if (strcmp (in->action, "delivered") == 0 || strcmp (in->action, "relayed") == 0 ||
+	         strcmp (in->action, "expanded") == 0)
+		in->klass = 2;
+	else
+		in->klass = 0;
+}
+
 /* The verdict for what a record offers. */
 static void
 decide (const BdbRules *rules, BdbRuleInput *inp, BdbVerdict *verdict)
 {
 	BdbRuleInput in = *inp;
-	if (in.status[0] > 0)
-		in.klass = in.status[0];
-	else if (*in.reply)
-		in.klass = in.reply[0] - '0';
-	else if (strcmp (in.action, "failed") == 0)
-		in.klass = 5;
-	else if (strcmp (in.action, "delayed") == 0)
-		in.klass = 4;
-	else if (strcmp (in.action, "delivered") == 0 || strcmp (in.action, "relayed") == 0 ||
-	         strcmp (in.action, "expanded") == 0)
-		in.klass = 2;
-	else
-		in.klass = 0;
+	set_class (&in);
 
 	const BdbRule *rule = bdb_rules_match (rules, &in);
 	BdbReason reason = rule ? bdb_rule_reason (rule) : BDB_REASON_UNDEFINED;
@@ -113,24 +121,29 @@ decide (const BdbRules *rules, BdbRuleInput *inp, BdbVerdict *verdict)
 
 }
 
-void
-bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdict)
-{
-	const BdbReport *report = bdb_record_report (record);
+/* What a record offers the rules, in buffers that live as long as it. */
+typedef struct {
 	BdbRuleInput in;
-	char text_buf[2048], mta_buf[512], action_buf[32], fb_buf[32], dtype_buf[32];
-	char *text_heap, *mta_heap, *action_heap, *fb_heap, *dtype_heap;
+	char text_buf[2048], mta_buf[512], action_buf[32], fb_buf[32], dtype_buf[32], rcpt_buf[256];
+	char *heap[6];
+} RecordInput;
 
-	in.kind = bdb_report_kind (report);
-	in.action = lower_into (bdb_record_get (record, BDB_FIELD_ACTION), action_buf, sizeof action_buf, &action_heap);
-	parse_status (bdb_record_get (record, BDB_FIELD_STATUS), in.status);
+static void
+record_input_init (RecordInput *ri, const BdbRecord *record)
+{
+	BdbRuleInput *in = &ri->in;
+	const BdbReport *report = bdb_record_report (record);
+	in->kind = bdb_report_kind (report);
+	in->action = lower_into (bdb_record_get (record, BDB_FIELD_ACTION), ri->action_buf, sizeof ri->action_buf, &ri->heap[0]);
+	parse_status (bdb_record_get (record, BDB_FIELD_STATUS), in->status);
 	const char *reply = bdb_record_get (record, BDB_FIELD_REPLY_CODE);
-	in.reply = reply ? reply : "";
+	in->reply = reply ? reply : "";
 	const char *cmd = bdb_record_get (record, BDB_FIELD_SMTP_COMMAND);
-	in.command = cmd ? cmd : "";
-	in.feedback = lower_into (bdb_record_get (record, BDB_FIELD_FEEDBACK_TYPE), fb_buf, sizeof fb_buf, &fb_heap);
-	in.dtype = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC_TYPE), dtype_buf, sizeof dtype_buf, &dtype_heap);
-	in.text = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC), text_buf, sizeof text_buf, &text_heap);
+	in->command = cmd ? cmd : "";
+	in->feedback = lower_into (bdb_record_get (record, BDB_FIELD_FEEDBACK_TYPE), ri->fb_buf, sizeof ri->fb_buf, &ri->heap[1]);
+	in->dtype = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC_TYPE), ri->dtype_buf, sizeof ri->dtype_buf, &ri->heap[2]);
+	in->text = lower_into (bdb_record_get (record, BDB_FIELD_DIAGNOSTIC), ri->text_buf, sizeof ri->text_buf, &ri->heap[3]);
+	in->rcpt = lower_into (bdb_record_get (record, BDB_FIELD_RECIPIENT), ri->rcpt_buf, sizeof ri->rcpt_buf, &ri->heap[4]);
 
 	/* The remote MTA, and the reporting one after it: some rules are
 	 * about who answered rather than what they said. */
@@ -138,15 +151,36 @@ bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdic
 	const char *reporting = bdb_record_get (record, BDB_FIELD_REPORTING_MTA);
 	char both[512];
 	g_snprintf (both, sizeof both, "%s %s", remote ? remote : "", reporting ? reporting : "");
-	in.mta = lower_into (both, mta_buf, sizeof mta_buf, &mta_heap);
+	in->mta = lower_into (both, ri->mta_buf, sizeof ri->mta_buf, &ri->heap[5]);
+}
 
-	decide (rules, &in, verdict);
+static void
+record_input_clear (RecordInput *ri)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS (ri->heap); i++)
+		g_free (ri->heap[i]);
+}
 
-	g_free (text_heap);
-	g_free (mta_heap);
-	g_free (action_heap);
-	g_free (fb_heap);
-	g_free (dtype_heap);
+void
+bdb_classify (const BdbRules *rules, const BdbRecord *record, BdbVerdict *verdict)
+{
+	RecordInput ri;
+	record_input_init (&ri, record);
+	decide (rules, &ri.in, verdict);
+	record_input_clear (&ri);
+}
+
+char *
+bdb_classify_evidence (const BdbRules *rules, const BdbRecord *record, const BdbVerdict *verdict)
+{
+	if (!verdict->rule)
+		return NULL;
+	RecordInput ri;
+	record_input_init (&ri, record);
+	set_class (&ri.in);
+	char *words = bdb_rule_describe (rules, verdict->rule, &ri.in);
+	record_input_clear (&ri);
+	return words;
 }
 
 void
@@ -172,6 +206,7 @@ bdb_classify_fields (const BdbRules *rules, BdbKind kind, const char *action, co
 	in.feedback = "";
 	in.dtype = "";
 	in.mta = "";
+	in.rcpt = "";
 	in.text = lower_into (diagnostic, text_buf, sizeof text_buf, &text_heap);
 	decide (rules, &in, verdict);
 	g_free (text_heap);

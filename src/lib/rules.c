@@ -17,7 +17,7 @@ extern const size_t bdb_rules_builtin_len;
 
 typedef enum {
 	C_KIND, C_ACTION, C_STATUS, C_CLASS, C_REPLY, C_COMMAND, C_FEEDBACK, C_DTYPE,
-	C_TEXT, C_MTA,
+	C_TEXT, C_MTA, C_RCPT, C_QUOTES,
 } CondType;
 
 static const struct {
@@ -36,6 +36,8 @@ static const struct {
 	{ "dtype", C_DTYPE, FALSE, BDB_FIELD_DIAGNOSTIC_TYPE },
 	{ "text", C_TEXT, TRUE, BDB_FIELD_DIAGNOSTIC },
 	{ "mta", C_MTA, TRUE, BDB_FIELD_REMOTE_MTA },
+	{ "rcpt", C_RCPT, TRUE, BDB_FIELD_RECIPIENT },
+	{ "quotes", C_QUOTES, FALSE, BDB_FIELD_DIAGNOSTIC },
 };
 
 typedef int StatusPattern[3];  /* class, subject, detail; -1 = any */
@@ -220,7 +222,7 @@ literal_index_build (BdbRules *rules)
 		BdbRule *rule = rules->rules->pdata[r];
 		for (guint k = 0; k < rule->n_conds; k++) {
 			Cond *c = &rule->conds[k];
-			if (c->type != C_TEXT && c->type != C_MTA)
+			if (c->type != C_TEXT && c->type != C_MTA && c->type != C_RCPT)
 				continue;
 			if (c->regexes && !c->regex_needs) {
 				guint nr = g_strv_length ((char **) c->regexes);
@@ -816,7 +818,8 @@ text_matches (const BdbRules *rules, const Cond *c, FieldHits *fh)
 }
 
 static gboolean
-cond_holds (const BdbRules *rules, const Cond *c, const BdbRuleInput *in, FieldHits *text, FieldHits *mta)
+cond_holds (const BdbRules *rules, const Cond *c, const BdbRuleInput *in, FieldHits *text, FieldHits *mta,
+            FieldHits *rcpt)
 {
 	static const char *const kinds[] = {
 		[BDB_KIND_NONE] = "none", [BDB_KIND_DSN] = "dsn",
@@ -855,6 +858,11 @@ cond_holds (const BdbRules *rules, const Cond *c, const BdbRuleInput *in, FieldH
 		return *in->text && text_matches (rules, c, text);
 	case C_MTA:
 		return *in->mta && text_matches (rules, c, mta);
+	case C_RCPT:
+		return *in->rcpt && text_matches (rules, c, rcpt);
+	case C_QUOTES:
+		/* quotes=rcpt: the diagnostic names the recipient's address. */
+		return *in->rcpt && word_in (c->values, "rcpt") && strstr (in->text, in->rcpt) != NULL;
 	}
 	return FALSE;
 }
@@ -863,20 +871,108 @@ const BdbRule *
 bdb_rules_match (const BdbRules *rules, const BdbRuleInput *in)
 {
 	guint n = rules->index.literals->len;
-	guint8 stack[2 * 1024];
-	guint8 *storage = 2 * n <= sizeof stack ? stack : g_malloc (2 * (gsize) n);
+	guint8 stack[3 * 1024];
+	guint8 *storage = 3 * n <= sizeof stack ? stack : g_malloc (3 * (gsize) n);
 	FieldHits text = { in->text, NULL, storage };
 	FieldHits mta = { in->mta, NULL, storage + n };
+	FieldHits rcpt = { in->rcpt, NULL, storage + 2 * n };
 	const BdbRule *found = NULL;
 	for (guint i = 0; i < rules->rules->len && !found; i++) {
 		const BdbRule *rule = rules->rules->pdata[i];
 		gboolean ok = TRUE;
 		for (guint k = 0; k < rule->n_conds && ok; k++)
-			ok = cond_holds (rules, &rule->conds[k], in, &text, &mta) != rule->conds[k].negate;
+			ok = cond_holds (rules, &rule->conds[k], in, &text, &mta, &rcpt) != rule->conds[k].negate;
 		if (ok)
 			found = rule;
 	}
 	if (storage != stack)
 		g_free (storage);
 	return found;
+}
+
+/* ---- explaining a match -------------------------------------------------- */
+
+static const char *
+cond_name (CondType type)
+{
+	for (gsize k = 0; k < G_N_ELEMENTS (cond_names); k++)
+		if (cond_names[k].type == type)
+			return cond_names[k].name;
+	return "?";
+}
+
+/* The words of @field that made text condition @c hold: the first of its
+ * literals the field contains, else what its first matching regular
+ * expression matched. */
+static void
+append_words (GString *out, const Cond *c, const char *field)
+{
+	for (guint i = 0; c->values && c->values[i]; i++) {
+		if (strstr (field, c->values[i])) {
+			g_string_append_printf (out, "\"%s\"", c->values[i]);
+			return;
+		}
+	}
+	for (guint i = 0; c->regexes && c->regexes[i]; i++) {
+		g_autoptr (GMatchInfo) mi = NULL;
+		if (g_regex_match (c->regexes[i], field, 0, &mi)) {
+			g_autofree char *word = g_match_info_fetch (mi, 0);
+			g_string_append_printf (out, "\"%s\"", word);
+			return;
+		}
+	}
+}
+
+char *
+bdb_rule_describe (const BdbRules *rules, const BdbRule *rule, const BdbRuleInput *in)
+{
+	(void) rules;
+	GString *out = g_string_new (NULL);
+	for (guint k = 0; k < rule->n_conds; k++) {
+		const Cond *c = &rule->conds[k];
+		const char *name = cond_name (c->type);
+		if (out->len)
+			g_string_append (out, "; ");
+		if (c->negate) {
+			/* What was absent: the condition as written. */
+			g_string_append_printf (out, "!%s", name);
+			if (c->type == C_TEXT || c->type == C_MTA || c->type == C_RCPT)
+				g_string_append (out, "~(none of its words)");
+			else if (c->values) {
+				g_autofree char *list = g_strjoinv (",", c->values);
+				g_string_append_printf (out, "=%s", list);
+			}
+			continue;
+		}
+		switch (c->type) {
+		case C_KIND:
+		case C_FEEDBACK:
+		case C_DTYPE:
+		case C_QUOTES:
+			g_string_append_printf (out, "%s=%s", name, c->values ? c->values[0] : "");
+			break;
+		case C_ACTION:
+			g_string_append_printf (out, "action=%s", in->action);
+			break;
+		case C_STATUS:
+			g_string_append_printf (out, "status=%d.%d.%d", in->status[0], in->status[1], in->status[2]);
+			break;
+		case C_CLASS:
+			g_string_append_printf (out, "class=%d", in->klass);
+			break;
+		case C_REPLY:
+			g_string_append_printf (out, "reply=%s", in->reply);
+			break;
+		case C_COMMAND:
+			g_string_append_printf (out, "command=%s", in->command);
+			break;
+		case C_TEXT:
+		case C_MTA:
+		case C_RCPT:
+			g_string_append_printf (out, "%s~", name);
+			append_words (out, c, c->type == C_TEXT ? in->text : c->type == C_MTA ? in->mta : in->rcpt);
+			break;
+		}
+	}
+	return g_string_free (out, FALSE);
 }

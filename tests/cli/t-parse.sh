@@ -112,6 +112,7 @@ if grep -q "$(printf '\033')" "$TMP/out"; then fail "raw ESC reached the termina
 ok
 expect_grep '\\x1B\[31mred' "$TMP/out" "ESC shown escaped"
 expect_grep "decided by" "$TMP/out" "explain names the rule"
+expect_grep "matched  *status=5.1.1" "$TMP/out" "explain shows what made the rule hold"
 
 # A broken user rules file is a configuration error naming file and line.
 printf 'bad-rule nosuchreason status=5.1.1\n' >"$TMP/user.rules"
