@@ -68,6 +68,48 @@ test_reply_code (void **state)
 	}
 }
 
+/* The command a failure answered: the MTA's own words, or the order of a
+ * transcript (folded into one line, as a record's context is). */
+static void
+test_smtp_command (void **state)
+{
+	static const struct {
+		const char *text;
+		const char *command;
+	} cases[] = {
+		{ "host mx.example.org[192.0.2.7] said: 550 5.1.1 No such mailbox (in reply to RCPT TO command)", "RCPT" },
+		{ "SMTP error from remote mail server after pipelined RCPT TO:<ann@example.org>: 550 no mailbox", "RCPT" },
+		{ "SMTP error from remote mail server after pipelined end of data: 554 rejected", "DATA" },
+		{ "Remote host said: 550 5.1.1 <ann@example.org>... no such mailbox [RCPT_TO]", "RCPT" },
+		{ "The error that the other server returned was: 550 550 unknown recipient (state 18).", "DATA" },
+		{ "The error that the other server returned was: 550 550 5.1.1 unknown recipient (state 14).", "RCPT" },
+		{ "Connected to 192.0.2.7 but sender was rejected. Remote host said: 553 go away", "MAIL" },
+		{ "192.0.2.7 failed after I sent the message. Remote host said: 554 content refused", "DATA" },
+		{ "SMTP error from remote server for TEXT command, host: mx.example.org reason: 550 refused", "DATA" },
+		/* Sendmail: the last command before the first negative reply. */
+		{ "... while talking to mx.example.org.: >>> MAIL From:<me@example.net> <<< 250 ok "
+		  ">>> RCPT To:<ann@example.org> <<< 550 no such mailbox", "RCPT" },
+		{ "... while talking to mx.example.org.: >>> DATA <<< 550 mailbox gone "
+		  "554 5.0.0 Service unavailable", "DATA" },
+		/* Pipelining: the RCPT's refusal arrives after ">>> DATA"; the DATA's
+		 * own reply says no recipient was taken (RFC 2920). */
+		{ "... while talking to mx.example.org.: >>> DATA <<< 550 mailbox gone "
+		  "550 5.1.1 <ann@example.org>... User unknown <<< 503 5.5.1 need RCPT command", "RCPT" },
+		{ "... while talking to mx.example.org.: >>> DATA <<< 550 mailbox gone "
+		  "<<< 554 5.5.1 Error: no valid recipients", "RCPT" },
+		/* InterScan's arrows point the other way. */
+		{ "Sent <<< RCPT TO:<ann@example.org> Received >>> 550 5.1.1 unknown", "RCPT" },
+		{ "550 5.1.1 <ann@example.org>... no such mailbox", NULL },
+		{ "", NULL },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+		const char *got = bdb_find_smtp_command (cases[i].text);
+		if (g_strcmp0 (got, cases[i].command) != 0)
+			fail_msg ("'%s': command %s, want %s", cases[i].text, got ? got : "(none)",
+			          cases[i].command ? cases[i].command : "(none)");
+	}
+}
+
 static void
 test_status_valid (void **state)
 {
@@ -344,6 +386,7 @@ main (void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test (test_enhanced_code),
 		cmocka_unit_test (test_reply_code),
+		cmocka_unit_test (test_smtp_command),
 		cmocka_unit_test (test_status_valid),
 		cmocka_unit_test (test_field_list_line_ends),
 		cmocka_unit_test (test_field_list_folding),

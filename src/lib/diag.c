@@ -168,8 +168,97 @@ bdb_find_reply_code (const char *text, char out[4])
 	return TRUE;
 }
 
+/* The command a transcript line sent: the word after ">>> " (Sendmail,
+ * Courier) or "Sent <<< " (InterScan), in the kit's vocabulary; "." ends
+ * the data. */
+static const char *
+sent_command (const char *p)
+{
+	static const char *const words[] = { "HELO", "EHLO", "MAIL", "RCPT", "DATA", "QUIT" };
+	while (*p == ' ')
+		p++;
+	if (p[0] == '.' && (p[1] == '\0' || g_ascii_isspace (p[1])))
+		return "DATA";
+	for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
+		if (g_ascii_strncasecmp (p, words[i], 4) == 0 && !g_ascii_isalpha (p[4]))
+			return words[i];
+	return NULL;
+}
+
+/* A reply to DATA saying that no recipient was accepted: under
+ * pipelining (RFC 2920 section 3.1) the client sends RCPT and DATA
+ * together, so the RCPT's refusal is logged after ">>> DATA" and the
+ * DATA's own reply says there is nobody to send to. */
+static gboolean
+no_recipient_reply (const char *line, gsize n)
+{
+	static const char *const says[] = {
+		"need rcpt", "rcpt command", "rcpt first", "no valid recipient", "no recipients",
+		"all rcpt commands were rejected", "no valid rcpt",
+	};
+	char buf[256];
+	n = MIN (n, sizeof buf - 1);
+	for (gsize i = 0; i < n; i++)
+		buf[i] = g_ascii_tolower (line[i]);
+	buf[n] = '\0';
+	for (gsize i = 0; i < G_N_ELEMENTS (says); i++)
+		if (strstr (buf, says[i]))
+			return TRUE;
+	return FALSE;
+}
+
+/* The next transcript arrow in @p: ">>> " (a command Sendmail or Courier
+ * sent), "<<< " (the reply), or InterScan's reversed "Sent <<< " and
+ * "Received >>> ".  Sets *@sent and returns what follows the arrow, or
+ * NULL.  Works on text whose line ends were folded into spaces. */
+static const char *
+next_arrow (const char *p, const char *start, gboolean *sent)
+{
+	for (; *p; p++) {
+		gboolean out = strncmp (p, ">>> ", 4) == 0, in = strncmp (p, "<<< ", 4) == 0;
+		if (!out && !in)
+			continue;
+		gboolean interscan = out ? p - start >= 9 && g_ascii_strncasecmp (p - 9, "received ", 9) == 0
+		                         : p - start >= 5 && g_ascii_strncasecmp (p - 5, "sent ", 5) == 0;
+		*sent = out != interscan;
+		return p + 4;
+	}
+	return NULL;
+}
+
+/* In a session transcript ("... while talking to mx.example.org.:",
+ * ">>> RCPT To:<a@b>", "<<< 550 ..."), the command the first negative
+ * reply answered.  NULL when @text is no transcript or shows no failure. */
+static const char *
+transcript_command (const char *text)
+{
+	const char *last = NULL, *failed = NULL;
+	gboolean sent;
+	for (const char *p = next_arrow (text, text, &sent); p;) {
+		gboolean next_sent;
+		const char *next = next_arrow (p, text, &next_sent);
+		gsize n = next ? (gsize) (next - 4 - p) : strlen (p);
+		if (sent) {
+			const char *cmd = sent_command (p);
+			if (cmd && !failed)
+				last = cmd;
+		} else if ((p[0] == '4' || p[0] == '5') && g_ascii_isdigit (p[1]) && g_ascii_isdigit (p[2])) {
+			if (!failed)
+				failed = last;
+			else if (strcmp (failed, "DATA") == 0 && no_recipient_reply (p, n))
+				failed = "RCPT";
+		}
+		p = next;
+		sent = next_sent;
+	}
+	return failed;
+}
+
 /* The SMTP command a text says failed, in the vocabulary of the
- * conformance kit (RCPT, MAIL, DATA, HELO, EHLO, QUIT).  Static result. */
+ * conformance kit (RCPT, MAIL, DATA, HELO, EHLO, QUIT).  Static result.
+ * A transcript says it by its order; prose by the MTA's own words
+ * (Postfix "in reply to", Exim "after", qmail's sentences, Gmail's
+ * numbered "(state N)" of its SMTP client, Yahoo's "[RCPT_TO]"). */
 const char *
 bdb_find_smtp_command (const char *text)
 {
@@ -190,12 +279,38 @@ bdb_find_smtp_command (const char *text)
 		{ "after ehlo", "EHLO" },
 		{ "after helo", "HELO" },
 		{ "after quit", "QUIT" },
+		/* Exim since 4.90 names pipelined commands so. */
+		{ "after pipelined rcpt to", "RCPT" },
+		{ "after pipelined mail from", "MAIL" },
+		{ "after pipelined end of data", "DATA" },
+		{ "after pipelined data", "DATA" },
+		/* GMX, 1&1 ("for TEXT command": the message text). */
+		{ "after rcpt command", "RCPT" },
+		{ "after mail command", "MAIL" },
+		{ "after data command", "DATA" },
+		{ "for rcpt command", "RCPT" },
+		{ "for text command", "DATA" },
+		{ "for data command", "DATA" },
+		{ "[rcpt_to]", "RCPT" },
+		{ "[mail_from]", "MAIL" },
+		{ "smtp:rcpt", "RCPT" },
+		{ "smtp:mail", "MAIL" },
+		{ "smtp:data", "DATA" },
+		{ "(state 13)", "EHLO" },
+		{ "(state 14)", "RCPT" },
+		{ "(state 15)", "DATA" },
+		{ "(state 17)", "DATA" },
+		{ "(state 18)", "DATA" },
 		{ "rcpt to:", "RCPT" },
 		{ "did not like our rcpt", "RCPT" },
 		{ "does not like recipient", "RCPT" },
 		{ "final data", "DATA" },
 		{ "mail from:", "MAIL" },
 		{ "sender was rejected", "MAIL" },
+		{ "my name was rejected", "HELO" },
+		{ "but greeting failed", "HELO" },
+		{ "failed on data command", "DATA" },
+		{ "failed after i sent the message", "DATA" },
 		{ "to data command", "DATA" },
 		{ "to ehlo", "EHLO" },
 		{ "to helo", "HELO" },
@@ -203,9 +318,13 @@ bdb_find_smtp_command (const char *text)
 		{ "while performing the helo", "HELO" },
 		{ "while performing the ehlo", "EHLO" },
 		{ "refused to talk to me", "HELO" },
+		{ "after initial connection", "HELO" },
 	};
 	if (!text)
 		return NULL;
+	const char *from_transcript = transcript_command (text);
+	if (from_transcript)
+		return from_transcript;
 	char buf[2048];
 	gsize n = MIN (strlen (text), sizeof buf - 1);
 	for (gsize i = 0; i < n; i++)

@@ -257,6 +257,31 @@ read_fields (const BdbFieldList *list, BdbReport *report)
 		emit_group (&cur, report);
 }
 
+/* The block of a session transcript ("... while talking to host:",
+ * ">>> DATA", "<<< 550 ...") that names @rcpt, from blank line to blank
+ * line, or NULL.  It says which command a failure answered, which the
+ * paragraph naming the recipient may not (Sendmail lists the address
+ * first and the dialogue below).  g_free() it. */
+static char *
+transcript_block_with (const char *text, const char *rcpt)
+{
+	const char *end = text + strlen (text), *cursor = text, *block = text;
+	gboolean arrows = FALSE;
+	BdbLine line;
+	while (bdb_text_next_line (&cursor, end, &line)) {
+		gboolean blank = bdb_line_is_blank (&line);
+		arrows = arrows || bdb_line_starts (&line, "", ">>> ");
+		if (!blank && cursor < end)
+			continue;
+		const char *stop = blank ? line.p : cursor;
+		if (arrows && bdb_text_find_nocase_n (block, stop, rcpt))
+			return g_strndup (block, MIN ((gsize) (stop - block), 2048));
+		block = cursor;
+		arrows = FALSE;
+	}
+	return NULL;
+}
+
 /* The human-readable part's words about each recipient become its
  * context (the SMTP command is often only there: Postfix's "(in reply to
  * RCPT TO command)"), and the diagnostic of a record that has none
@@ -273,7 +298,9 @@ fill_from_text (const char *text, BdbReport *report)
 		g_autofree char *para = bdb_text_paragraph_with (text, rcpt, 1024);
 		if (!para)
 			continue;
-		rec->context = bdb_report_intern (report, para, -1);
+		g_autofree char *dialogue = transcript_block_with (text, rcpt);
+		g_autofree char *both = dialogue && !strstr (para, dialogue) ? g_strconcat (para, "\n", dialogue, NULL) : NULL;
+		rec->context = bdb_report_intern (report, both ? both : para, -1);
 		if (!rec->v[BDB_FIELD_DIAGNOSTIC])
 			bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, para, -1);
 	}
