@@ -178,6 +178,16 @@ test_regex_needs (void **state)
 	}
 }
 
+/* A failed DSN for @rcpt with diagnostic @diag; free with bdb_report_free(). */
+static BdbReport *
+failed_dsn_for (const char *rcpt, const char *diag)
+{
+	g_autofree char *f = g_strdup_printf ("Final-Recipient: rfc822; %s", rcpt);
+	g_autofree char *d = g_strdup_printf ("Diagnostic-Code: smtp; %s", diag);
+	g_autofree char *msg = test_dsn_message ((const char *const[]) { f, "Action: failed", d, NULL });
+	return test_parse (msg);
+}
+
 /* The rules can read the recipient: its domain (rcpt~) and whether the
  * diagnostic names it (quotes=rcpt); explain shows what made each
  * condition of the deciding rule hold. */
@@ -197,15 +207,43 @@ test_recipient_conditions_and_evidence (void **state)
 		{ "ann@example.com", "550 5.1.1 mailbox absent", "userunknown-511", "status=5.1.1" },
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
-		g_autofree char *f = g_strdup_printf ("Final-Recipient: rfc822; %s", cases[i].rcpt);
-		g_autofree char *d = g_strdup_printf ("Diagnostic-Code: smtp; %s", cases[i].diag);
-		g_autofree char *msg = test_dsn_message ((const char *const[]) { f, "Action: failed", d, NULL });
-		g_autoptr (BdbReport) rep = test_parse (msg);
+		g_autoptr (BdbReport) rep = failed_dsn_for (cases[i].rcpt, cases[i].diag);
 		BdbVerdict v;
 		bdb_classify (r, bdb_report_get_record (rep, 0), &v);
 		assert_string_equal (bdb_rule_id (v.rule), cases[i].rule);
 		g_autofree char *evidence = bdb_classify_evidence (r, bdb_report_get_record (rep, 0), &v);
 		assert_string_equal (evidence, cases[i].evidence);
+	}
+}
+
+/* Japanese mobile carriers answer "user unknown" for their recipients'
+ * reception filters: after DATA or without the address it is filtered,
+ * at RCPT naming the address a dead mailbox (issue 16). */
+static void
+test_jp_carriers (void **state)
+{
+	static const struct {
+		const char *rcpt, *diag;
+		BdbReason reason;
+	} cases[] = {
+		{ "hanako@docomo.ne.jp", "550 Unknown user", BDB_REASON_FILTERED },
+		{ "hanako@ezweb.ne.jp", "host lsean.ezweb.ne.jp[192.0.2.40] said: 550 5.1.1 unknown recipient", BDB_REASON_FILTERED },
+		{ "hanako@i.softbank.jp", "host mx.softbank.example[192.0.2.41] said: 550 <hanako@i.softbank.jp>: "
+		  "User unknown (in reply to end of DATA command)", BDB_REASON_FILTERED },
+		{ "hanako@au.com", "host msmx.au.example[192.0.2.42] said: 550 <hanako@au.com>: User unknown "
+		  "(in reply to RCPT TO command)", BDB_REASON_USERUNKNOWN },
+		{ "hanako@docomo.ne.jp", "550 <hanako@docomo.ne.jp>: no such user", BDB_REASON_USERUNKNOWN },
+		/* Other domains: the words are believed. */
+		{ "hanako@example.jp", "550 Unknown user", BDB_REASON_USERUNKNOWN },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autoptr (BdbReport) rep = failed_dsn_for (cases[i].rcpt, cases[i].diag);
+		BdbVerdict v;
+		bdb_classify (rules, bdb_report_get_record (rep, 0), &v);
+		if (v.reason != cases[i].reason)
+			fail_msg ("%s \"%s\": %s by %s, want %s", cases[i].rcpt, cases[i].diag, bdb_reason_name (v.reason),
+			          bdb_rule_id (v.rule), bdb_reason_name (cases[i].reason));
+		assert_int_equal (v.hard, cases[i].reason == BDB_REASON_USERUNKNOWN);
 	}
 }
 
@@ -277,6 +315,7 @@ main (void)
 		cmocka_unit_test (test_user_rules_override),
 		cmocka_unit_test (test_verdict_evidence),
 		cmocka_unit_test (test_recipient_conditions_and_evidence),
+		cmocka_unit_test (test_jp_carriers),
 		cmocka_unit_test (test_case_table),
 	};
 	return cmocka_run_group_tests (tests, setup, teardown);
