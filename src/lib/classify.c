@@ -93,12 +93,16 @@ decide (const BdbRules *rules, BdbRuleInput *inp, BdbVerdict *verdict)
 	verdict->evidence = rule ? bdb_rule_evidence (rule) : BDB_FIELD_ACTION;
 	verdict->scope = info->scope;
 	verdict->disposition = info->disposition;
-	/* Dead means permanent: a 5xx, or for "user unknown" an MTA that gave
-	 * up (Action: failed) after retrying it (Postfix with soft_bounce
-	 * sends 450 4.1.1).  A domain must fail permanently: receivers report
-	 * passing DNS trouble as "failed" with 4.x.x after their retries. */
+	/* Dead means permanent: a 5xx, or an MTA that gave up (Action:
+	 * failed) after retrying a dead address or domain (Postfix with
+	 * soft_bounce sends 450 4.1.1; Gmail reports an NXDOMAIN answer or a
+	 * null MX as 4.0.0).  Passing DNS trouble (SERVFAIL, a timeout, a
+	 * malformed reply) is never hostunknown: the rules read it as
+	 * networkerror, whatever the code. */
 	gboolean failed = strcmp (in.action, "failed") == 0;
-	gboolean permanent = in.klass == 5 || (failed && reason == BDB_REASON_USERUNKNOWN);
+	gboolean permanent = in.klass == 5 ||
+	                     (failed && (reason == BDB_REASON_USERUNKNOWN || reason == BDB_REASON_HOSTUNKNOWN ||
+	                                 reason == BDB_REASON_NOTACCEPT));
 	verdict->hard = info->dead && permanent;
 
 	if (info->disposition == BDB_DISPOSITION_SUPPRESS && !verdict->hard)
