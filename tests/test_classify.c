@@ -247,6 +247,21 @@ test_jp_carriers (void **state)
 	}
 }
 
+/* A local delivery agent's own report ("Diagnostic-Code: X-Unix; 75"):
+ * its program failed, whatever number it gave. */
+static void
+test_local_agent_report (void **state)
+{
+	g_autofree char *msg = test_dsn_message ((const char *const[]) {
+		"Final-Recipient: rfc822; kim@example.org", "Action: failed", "Status: 5.0.0",
+		"Diagnostic-Code: X-Unix; 75", NULL });
+	g_autoptr (BdbReport) rep = test_parse (msg);
+	BdbVerdict v;
+	bdb_classify (rules, bdb_report_get_record (rep, 0), &v);
+	assert_int_equal (v.reason, BDB_REASON_MAILERERROR);
+	assert_false (v.hard);
+}
+
 static void
 test_user_rules_override (void **state)
 {
@@ -316,6 +331,7 @@ main (void)
 		cmocka_unit_test (test_verdict_evidence),
 		cmocka_unit_test (test_recipient_conditions_and_evidence),
 		cmocka_unit_test (test_jp_carriers),
+		cmocka_unit_test (test_local_agent_report),
 		cmocka_unit_test (test_case_table),
 	};
 	return cmocka_run_group_tests (tests, setup, teardown);
