@@ -262,6 +262,40 @@ test_local_agent_report (void **state)
 	assert_false (v.hard);
 }
 
+/* A Sendmail notice without a delivery-status part whose transcript shows
+ * RCPT and DATA pipelined (RFC 2920): the 550 logged after ">>> DATA"
+ * answered RCPT, as DATA's own "503 ... need RCPT" says (issue 16).  Not
+ * pipelined, the same 550 answered DATA. */
+static void
+test_pipelined_text_transcript (void **state)
+{
+	static const char *const tails[] = { "<<< 503 5.5.1 Error: need RCPT command\n", "" };
+	static const BdbReason want[] = { BDB_REASON_USERUNKNOWN, BDB_REASON_FILTERED };
+	for (gsize i = 0; i < G_N_ELEMENTS (tails); i++) {
+		g_autofree char *msg = g_strdup_printf (
+			"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\n"
+			"To: me@example.net\n"
+			"Subject: Returned mail: see transcript for details\n\n"
+			"The original message was received at Mon, 1 Jan 2024 10:00:00 +0000\n\n"
+			"   ----- The following addresses had permanent fatal errors -----\n"
+			"<ann@example.org>\n\n"
+			"   ----- Transcript of session follows -----\n"
+			"... while talking to mx.example.org.:\n"
+			">>> DATA\n"
+			"<<< 550 no mailbox by that name\n"
+			"550 <ann@example.org>... User unknown\n%s\n", tails[i]);
+		g_autoptr (BdbReport) rep = test_parse (msg);
+		assert_int_equal (bdb_report_n_records (rep), 1);
+		const BdbRecord *rec = bdb_report_get_record (rep, 0);
+		BdbVerdict v;
+		bdb_classify (rules, rec, &v);
+		if (v.reason != want[i])
+			fail_msg ("case %zu: %s by %s (command %s), want %s", i, bdb_reason_name (v.reason),
+			          bdb_rule_id (v.rule), bdb_record_get (rec, BDB_FIELD_SMTP_COMMAND),
+			          bdb_reason_name (want[i]));
+	}
+}
+
 static void
 test_user_rules_override (void **state)
 {
@@ -332,6 +366,7 @@ main (void)
 		cmocka_unit_test (test_recipient_conditions_and_evidence),
 		cmocka_unit_test (test_jp_carriers),
 		cmocka_unit_test (test_local_agent_report),
+		cmocka_unit_test (test_pipelined_text_transcript),
 		cmocka_unit_test (test_case_table),
 	};
 	return cmocka_run_group_tests (tests, setup, teardown);

@@ -254,6 +254,24 @@ transcript_command (const char *text)
 	return failed;
 }
 
+gboolean
+bdb_transcript_pipelined (const char *text)
+{
+	gboolean sent, after_data = FALSE;
+	for (const char *p = next_arrow (text, text, &sent); p;) {
+		gboolean next_sent;
+		const char *next = next_arrow (p, text, &next_sent);
+		gsize n = next ? (gsize) (next - 4 - p) : strlen (p);
+		if (sent)
+			after_data = g_strcmp0 (sent_command (p), "DATA") == 0;
+		else if (after_data && (p[0] == '4' || p[0] == '5') && no_recipient_reply (p, n))
+			return TRUE;
+		p = next;
+		sent = next_sent;
+	}
+	return FALSE;
+}
+
 /* The SMTP command a text says failed, in the vocabulary of the
  * conformance kit (RCPT, MAIL, DATA, HELO, EHLO, QUIT).  Static result.
  * A transcript says it by its order; prose by the MTA's own words

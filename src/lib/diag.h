@@ -16,6 +16,11 @@ gboolean bdb_find_enhanced_code (const char *text, char out[16]);
 gboolean bdb_find_reply_code (const char *text, char out[4]);
 /* The SMTP command a text says failed ("RCPT"), or NULL.  Static. */
 const char *bdb_find_smtp_command (const char *text);
+/* Does the transcript in @text show RCPT and DATA pipelined (RFC 2920):
+ * after ">>> DATA", a reply saying no recipient was taken ("503 ... need
+ * RCPT", "554 no valid recipients")?  Then every refusal logged after
+ * ">>> DATA" answered a RCPT. */
+gboolean bdb_transcript_pipelined (const char *text);
 
 /* Derive STATUS, REPLY_CODE and SMTP_COMMAND of @record from its
  * DSN_STATUS and DIAGNOSTIC (whose repeated continuation codes are

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 #include "layout.h"
+#include "../diag.h"
 
 #define DIAG_LIMIT 2048
 
@@ -403,10 +404,11 @@ command_of (const char *p, const char *end)
 	return NULL;
 }
 
-/* One recipient's part of the transcript, with the command it answered. */
+/* One recipient's part of the transcript, with the command it answered;
+ * the record joins @block, the records of this "while talking to" block. */
 static void
 add_answer (BdbNotice *n, const char *a0, const char *a1, const GString *pending,
-            const char *command, guint *count)
+            const char *command, guint *count, GPtrArray *block)
 {
 	BdbRecord *rec = bdb_notice_add (n, a0, (gsize) (a1 - a0), pending->str, (gssize) pending->len, "text");
 	if (!rec)
@@ -414,6 +416,26 @@ add_answer (BdbNotice *n, const char *a0, const char *a1, const GString *pending
 	(*count)++;
 	if (command && !rec->v[BDB_FIELD_SMTP_COMMAND])
 		bdb_record_set (rec, BDB_FIELD_SMTP_COMMAND, command, -1);
+	g_ptr_array_add (block, rec);
+}
+
+/* A block that pipelined RCPT and DATA: a refusal logged after ">>> DATA"
+ * answered a RCPT (issue 16), when DATA's own reply, logged later, says no
+ * recipient was taken. */
+static void
+end_block (const char *start, const char *end, GPtrArray *block)
+{
+	if (block->len && start && end > start) {
+		g_autofree char *text = g_strndup (start, (gsize) (end - start));
+		if (bdb_transcript_pipelined (text)) {
+			for (guint i = 0; i < block->len; i++) {
+				BdbRecord *rec = block->pdata[i];
+				if (g_strcmp0 (rec->v[BDB_FIELD_SMTP_COMMAND], "DATA") == 0)
+					bdb_record_set (rec, BDB_FIELD_SMTP_COMMAND, "RCPT", -1);
+			}
+		}
+	}
+	g_ptr_array_set_size (block, 0);
 }
 
 guint
@@ -421,7 +443,8 @@ bdb_layout_transcript (BdbNotice *n, const char *from)
 {
 	guint count = 0;
 	g_autoptr (GString) pending = g_string_new (NULL);
-	const char *cursor = from, *r0 = NULL, *r1 = NULL, *command = NULL;
+	g_autoptr (GPtrArray) block = g_ptr_array_new ();
+	const char *cursor = from, *r0 = NULL, *r1 = NULL, *command = NULL, *block_start = from;
 	gboolean replied = FALSE;
 	BdbLine line;
 
@@ -434,7 +457,7 @@ bdb_layout_transcript (BdbNotice *n, const char *from)
 		if (sent) {
 			/* A new command: the previous RCPT's reply is complete. */
 			if (r0 && replied)
-				add_answer (n, r0, r1, pending, command, &count);
+				add_answer (n, r0, r1, pending, command, &count, block);
 			g_string_truncate (pending, 0);
 			r0 = NULL;
 			replied = FALSE;
@@ -451,16 +474,18 @@ bdb_layout_transcript (BdbNotice *n, const char *from)
 		} else if (final_line (s, end, &a0, &a1)) {
 			if (r0 && replied && (a1 - a0 != r1 - r0 || g_ascii_strncasecmp (a0, r0, (gsize) (a1 - a0)) != 0)) {
 				/* The reply belonged to the RCPT before: its own record. */
-				add_answer (n, r0, r1, pending, command, &count);
+				add_answer (n, r0, r1, pending, command, &count, block);
 				g_string_truncate (pending, 0);
 			}
 			append_line (pending, s, (gsize) (end - s));
-			add_answer (n, a0, a1, pending, command, &count);
+			add_answer (n, a0, a1, pending, command, &count, block);
 			g_string_truncate (pending, 0);
 			r0 = NULL;
 			replied = FALSE;
 			command = NULL;
 		} else if (bdb_text_find_nocase_n (s, end, "while talking to")) {
+			end_block (block_start, line.p, block);
+			block_start = line.p;
 			g_string_truncate (pending, 0);
 			r0 = NULL;
 			replied = FALSE;
@@ -470,6 +495,7 @@ bdb_layout_transcript (BdbNotice *n, const char *from)
 		}
 	}
 	if (r0 && replied)
-		add_answer (n, r0, r1, pending, command, &count);
+		add_answer (n, r0, r1, pending, command, &count, block);
+	end_block (block_start, n->end, block);
 	return count;
 }
