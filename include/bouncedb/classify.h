@@ -68,6 +68,12 @@ typedef enum {
 	BDB_DISPOSITION_COUNT
 } BdbDisposition;
 
+/* The words `bouncedb serve` puts in every refusal it writes (lowercase).
+ * A notice that quotes them (Postfix's bounce for a recipient that serve
+ * refused) is our own answer coming back, not news about the address:
+ * its verdict keeps the reason, with BDB_DISPOSITION_IGNORE. */
+#define BDB_REFUSAL_MARKER "[bouncedb]"
+
 /* Whose problem it is. */
 typedef enum {
 	BDB_SCOPE_RECIPIENT = 0,

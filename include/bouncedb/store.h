@@ -29,6 +29,11 @@ typedef struct {
 	gboolean read_only;     /* open for reading only; never creates the database */
 	guint dir_mode;         /* mode of a new database directory (0700) */
 	guint file_mode;        /* mode of new database files (0600) */
+	gint64 group;           /* -1 (default): private to the owner.  A group id:
+	                         * a writable open gives the directory and files
+	                         * to this group, readable (0750/0640), and
+	                         * LMDB's lock.mdb group-writable (0660), which
+	                         * LMDB readers need for their reader slot */
 } BdbStoreOptions;
 
 BDB_API void bdb_store_options_init (BdbStoreOptions *opts);
@@ -44,6 +49,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BdbStore, bdb_store_close)
 BDB_API const char *bdb_store_path (const BdbStore *store);
 /* Current and maximum map size, in bytes. */
 BDB_API guint64 bdb_store_map_size (const BdbStore *store);
+/* Bytes of the map in use (the pages written so far, free ones included). */
+BDB_API guint64 bdb_store_used_size (const BdbStore *store);
 
 /* ---- transactions ---- */
 
@@ -322,6 +329,11 @@ BDB_API const char *bdb_store_id (const BdbStore *store);
  * takes it exclusive, waiting up to lock_timeout_ms): otherwise
  * BDB_ERROR_DB_BUSY and nothing changes.  @store stays usable. */
 BDB_API gboolean bdb_store_compact (BdbStore *store, GError **error);
+/* Is a compaction of the database in @dir waiting for the others to close
+ * it?  bdb_store_compact() says so (bouncedb.compact, locked while it
+ * runs) before it waits: a long-running reader (serve) that polls this
+ * closes its store and opens it again once it is FALSE. */
+BDB_API gboolean bdb_store_compaction_pending (const char *dir);
 
 G_END_DECLS
 

@@ -151,6 +151,25 @@ void cli_watch_init (CliWatch *w, const char *db_dir);
 gboolean cli_watch_wait (CliWatch *w);
 void cli_watch_clear (CliWatch *w);
 
+/* What `show` says about one address or domain (query.c). */
+typedef struct {
+	const char *key;             /* borrowed */
+	gboolean is_domain;
+	gboolean suppressed;         /* now, directly or through the domain */
+	BdbSuppression *own, *dom;   /* owned; NULL when absent */
+	BdbSoftCounter soft;
+	gboolean have_soft;
+} CliShow;
+/* An address, or a domain when @text has no '@', normalised; g_free(). */
+char *cli_show_key (BdbAddressFlags flags, const char *text, gboolean *is_domain, GError **error);
+/* Look @key up; free with cli_show_clear(). */
+gboolean cli_show_load (BdbTxn *txn, const char *key, gboolean is_domain, gint64 now,
+                        CliShow *show, GError **error);
+void cli_show_clear (CliShow *show);
+/* The JSON object of `show --json`.  FALSE when the events could not be
+ * read: the object is complete all the same, without them. */
+gboolean cli_show_json (CliJson *b, BdbTxn *txn, const CliShow *show, GError **error);
+
 /* ---- progress.c: a progress bar on a terminal ---- */
 typedef struct _CliProgress CliProgress;
 /* NULL (and every call a no-op) unless stderr is a terminal. */
@@ -177,6 +196,7 @@ int cmd_sign (Cli *cli, int argc, char **argv);
 int cmd_events (Cli *cli, int argc, char **argv);
 int cmd_apply (Cli *cli, int argc, char **argv);
 int cmd_publish (Cli *cli, int argc, char **argv);
+int cmd_serve (Cli *cli, int argc, char **argv);
 
 /* cmd-events.c: the members of a change's JSON object (events, hooks):
  * @database is the id of the database that numbered it. */

@@ -1,5 +1,6 @@
 /* Configuration: one GKeyFile, read by the CLI only (the library takes
  * plain structs).  bouncedb.conf(5) documents every key. */
+#include <grp.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
@@ -169,6 +170,20 @@ cli_open_store (Cli *cli, const char *dir, gboolean read_only, GError **error)
 	opts.map_size = cli_config_size (kf, "database", "map_size", opts.map_size);
 	opts.map_size_max = cli_config_size (kf, "database", "map_size_max", opts.map_size_max);
 	opts.lock_timeout_ms = cli_config_uint (kf, "database", "lock_timeout_ms", opts.lock_timeout_ms);
+	/* [database] group: readers in that group (a list manager, serve) may
+	 * read; a writable open gives the files to it. */
+	g_autofree char *group = g_key_file_get_string (kf, "database", "group", NULL);
+	if (group && *group && !read_only) {
+		struct group *gr = getgrnam (group);
+		if (!gr) {
+			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			             "[database] group: no group '%s'", group);
+			return NULL;
+		}
+		opts.group = gr->gr_gid;
+		opts.dir_mode = 0750;
+		opts.file_mode = 0640;
+	}
 	return bdb_store_open (dir, &opts, error);
 }
 

@@ -191,6 +191,15 @@ cli_json_print (CliJson *j, FILE *out)
 	j->need_comma = FALSE;
 }
 
+void
+cli_json_move (CliJson *j, GString *to)
+{
+	g_string_append_len (to, j->out->str, (gssize) j->out->len);
+	g_string_append_c (to, '\n');
+	g_string_truncate (j->out, 0);
+	j->need_comma = FALSE;
+}
+
 char *
 cli_json_quote (const char *s)
 {

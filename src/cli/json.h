@@ -32,6 +32,8 @@ void cli_json_member_double (CliJson *j, const char *name, double value);
 
 /* Write what was built and a newline to @out; the writer is empty again. */
 void cli_json_print (CliJson *j, FILE *out);
+/* The same, appended to @to (a server's reply). */
+void cli_json_move (CliJson *j, GString *to);
 /* @s as a JSON string literal, quotes included.  g_free(). */
 char *cli_json_quote (const char *s);
 

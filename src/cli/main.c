@@ -46,6 +46,7 @@ static const CliCommand commands[] = {
 	{ "add", FULL (cmd_add), "ADDRESS|DOMAIN...", "Suppress addresses (or domains) by hand.", CLI_STORE_WRITE, 0 },
 	{ "remove", FULL (cmd_remove), "ADDRESS|DOMAIN...", "Lift suppressions and clear soft counters; remember the removal.", CLI_STORE_WRITE, 0 },
 	{ "prune", FULL (cmd_prune), "", "Drop expired suppressions, stale counters, old fingerprints and events.", CLI_STORE_WRITE, 0 },
+	{ "serve", FULL (cmd_serve), "", "Answer Postfix (socketmap, policy service) and applications (HTTP/JSON, metrics).", CLI_STORE_READ, 0 },
 	{ "sign", cmd_sign, "RECIPIENT...", "Print the signed envelope sender to use for each recipient.", CLI_STORE_NONE, 0 },
 };
 

@@ -91,6 +91,7 @@ bdb_store_options_init (BdbStoreOptions *opts)
 	opts->lock_timeout_ms = 10000;
 	opts->dir_mode = 0700;
 	opts->file_mode = 0600;
+	opts->group = -1;
 }
 
 static int
@@ -295,6 +296,33 @@ open_env (BdbStore *s, GError **error)
 	return TRUE;
 }
 
+/* Give the database to opts.group: the directory and files readable by
+ * it, lock.mdb (LMDB's reader table, which every reader writes) and
+ * bouncedb.open (flocked by every opener) group-writable.  Run by every
+ * writable open, so a database made private before follows the setting.
+ * The writers' lock stays the owner's. */
+static gboolean
+share_with_group (BdbStore *s, GError **error)
+{
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} files[] = {
+		{ ".", 0750 | 02000 }, { "data.mdb", 0640 }, { "lock.mdb", 0660 },
+		{ "bouncedb.open", 0640 }, { "bouncedb.compact", 0640 },
+	};
+	gid_t gid = (gid_t) s->opts.group;
+	for (gsize i = 0; i < G_N_ELEMENTS (files); i++) {
+		g_autofree char *path = g_build_filename (s->path, files[i].name, NULL);
+		if ((chown (path, (uid_t) -1, gid) != 0 || chmod (path, files[i].mode) != 0) && errno != ENOENT) {
+			bdb_set_errno_error (error, errno, "cannot give %s to group %" G_GINT64_FORMAT,
+			                     path, s->opts.group);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 BdbStore *
 bdb_store_open (const char *dir, const BdbStoreOptions *opts, GError **error)
 {
@@ -358,6 +386,8 @@ bdb_store_open (const char *dir, const BdbStoreOptions *opts, GError **error)
 		}
 	}
 	gboolean ok = open_tables (s, error);
+	if (ok && !s->opts.read_only && s->opts.group >= 0)
+		ok = share_with_group (s, error);
 	if (!s->opts.read_only)
 		unlock_writer (s);
 	if (!ok) {
@@ -394,6 +424,16 @@ bdb_store_map_size (const BdbStore *store)
 	MDB_envinfo info;
 	mdb_env_info (store->env, &info);
 	return info.me_mapsize;
+}
+
+guint64
+bdb_store_used_size (const BdbStore *store)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	if (mdb_env_info (store->env, &info) != 0 || mdb_env_stat (store->env, &st) != 0)
+		return 0;
+	return (guint64) (info.me_last_pgno + 1) * st.ms_psize;
 }
 
 /* ---- transactions ------------------------------------------------------ */
@@ -657,10 +697,22 @@ bdb_store_compact (BdbStore *store, GError **error)
 		g_set_error (error, BDB_ERROR, BDB_ERROR_DB, "database not open");
 		return FALSE;
 	}
+	/* Tell long-running readers (serve) to let go: bouncedb.compact,
+	 * locked for as long as this runs (a file left by a crash is not
+	 * locked, and so asks nothing). */
+	g_autofree char *request = g_build_filename (store->path, "bouncedb.compact", NULL);
+	int request_fd = open (request, O_RDONLY | O_CREAT | O_CLOEXEC,
+	                       store->opts.file_mode ? store->opts.file_mode : 0600);
+	if (request_fd >= 0 && flock (request_fd, LOCK_EX | LOCK_NB) != 0) {
+		close (request_fd);  /* another compaction asks already */
+		request_fd = -1;
+	}
 	/* Converting a flock is not atomic: when it fails, the shared lock
 	 * may be gone too, so it is taken again. */
 	if (!flock_wait (store->users_fd, LOCK_EX, store->opts.lock_timeout_ms)) {
 		int e = errno;
+		if (request_fd >= 0)
+			close (request_fd);
 		flock_wait (store->users_fd, LOCK_SH, G_MAXUINT);
 		if (e == EWOULDBLOCK)
 			g_set_error (error, BDB_ERROR, BDB_ERROR_DB_BUSY,
@@ -714,5 +766,19 @@ bdb_store_compact (BdbStore *store, GError **error)
 	unlock_writer (store);
 out:
 	flock_wait (store->users_fd, LOCK_SH, G_MAXUINT);
+	if (request_fd >= 0)
+		close (request_fd);
 	return ok;
+}
+
+gboolean
+bdb_store_compaction_pending (const char *dir)
+{
+	g_autofree char *request = g_build_filename (dir, "bouncedb.compact", NULL);
+	int fd = open (request, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return FALSE;
+	gboolean pending = flock (fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close (fd);
+	return pending;
 }
