@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -514,6 +515,8 @@ cmd_serve (Cli *cli, int argc, char **argv)
 		return status;
 	}
 	serve_init (&server.sv, &server.config);
+	/* A client that hangs up before its reply is its business. */
+	signal (SIGPIPE, SIG_IGN);
 	g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_WARNING, log_line, NULL);
 
 	/* The database must be there and readable now: a wrong path or a

@@ -129,7 +129,9 @@ serve_action (const Serve *sv, char *const templates[SERVE_N_ACTIONS], const cha
               const BdbSuppression *hit)
 {
 	ServeActionKind k = hit->kind == BDB_SUPPRESSION_INACTIVE ? SERVE_ACTION_INACTIVE
-	                  : hit->kind == BDB_SUPPRESSION_COMPLAINT ? SERVE_ACTION_COMPLAINT
+	                  : hit->kind == BDB_SUPPRESSION_COMPLAINT ||
+	                    g_strcmp0 (hit->reason, bdb_reason_name (BDB_REASON_FEEDBACK)) == 0
+	                  ? SERVE_ACTION_COMPLAINT
 	                  : SERVE_ACTION_SUPPRESSED;
 	const char *t = templates[k] ? templates[k] : "";
 	g_autofree char *since = cli_format_time (hit->first_seen);

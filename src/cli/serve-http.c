@@ -109,31 +109,15 @@ truthy (const char *v)
 	return v && (strcmp (v, "1") == 0 || strcmp (v, "true") == 0 || strcmp (v, "yes") == 0);
 }
 
-static void
-filter (Serve *sv, const char *query, const char *body, gsize len, ServeHttpReply *r)
+/* The lines of @body that may be mailed (or the suppressed ones), in
+ * @r->body; FALSE with the reply set when the database fails. */
+static gboolean
+filter_lines (Serve *sv, BdbTxn *txn, const char *body, gsize len, gboolean jsonl,
+              gboolean suppressed_mode, ServeHttpReply *r)
 {
 	GError *error = NULL;
-	GHashTable *params;
-	if (!parse_query (query, &params, r))
-		return;
-	const char *format = params ? g_hash_table_lookup (params, "format") : NULL;
-	gboolean suppressed_mode = truthy (params ? g_hash_table_lookup (params, "suppressed") : NULL);
-	gboolean jsonl = format && strcmp (format, "jsonl") == 0;
-	if (format && !jsonl && strcmp (format, "lines") != 0) {
-		error_reply (r, 400, "format is lines or jsonl");
-		goto out;
-	}
-	/* One snapshot for the whole list, as `filter` reads it; ended with
-	 * the request. */
-	BdbTxn *txn = serve_read (sv, &error);
-	if (!txn) {
-		db_error_reply (r, error);
-		g_clear_error (&error);
-		goto out;
-	}
 	g_autoptr (CliJson) b = jsonl ? cli_json_new () : NULL;
 	const char *p = body ? body : "", *end = p + (body ? len : 0);
-	guint64 invalid = 0;
 	while (p < end) {
 		const char *nl = memchr (p, '\n', (gsize) (end - p));
 		const char *e = nl ? nl : end;
@@ -142,26 +126,22 @@ filter (Serve *sv, const char *query, const char *body, gsize len, ServeHttpRepl
 		p = nl ? nl + 1 : end;
 		if (n && line[n - 1] == '\r')
 			n--;
-		if (n == 0)
+		/* Blank lines, lines beyond the limit and lines without an
+		 * address are dropped, as `filter` drops them. */
+		if (n == 0 || n > sv->config->max_line_length || memchr (line, '\0', n))
 			continue;
-		if (n > sv->config->max_line_length || memchr (line, '\0', n)) {
-			invalid++;
-			continue;
-		}
 		g_autofree char *text = g_strndup (line, n);
 		g_autofree char *address = NULL;
 		g_autoptr (BdbSuppression) hit = NULL;
 		ServeAnswer a = serve_lookup (sv, SERVE_HTTP, txn, g_strstrip (text), &address, &hit, &error);
 		if (a == SERVE_ANSWER_INVALID) {
-			invalid++;
 			g_clear_error (&error);
 			continue;
 		}
 		if (a != SERVE_ANSWER_OK && a != SERVE_ANSWER_SUPPRESSED) {
-			bdb_txn_abort (txn);
 			db_error_reply (r, error);
 			g_clear_error (&error);
-			goto out;
+			return FALSE;
 		}
 		if ((a == SERVE_ANSWER_SUPPRESSED) != suppressed_mode)
 			continue;
@@ -181,11 +161,32 @@ filter (Serve *sv, const char *query, const char *body, gsize len, ServeHttpRepl
 			g_string_append_c (r->body, '\n');
 		}
 	}
+	return TRUE;
+}
+
+static void
+filter (Serve *sv, const char *query, const char *body, gsize len, ServeHttpReply *r)
+{
+	GError *error = NULL;
+	GHashTable *params;
+	if (!parse_query (query, &params, r))
+		return;
+	const char *format = params ? g_hash_table_lookup (params, "format") : NULL;
+	gboolean suppressed_mode = truthy (params ? g_hash_table_lookup (params, "suppressed") : NULL);
+	gboolean jsonl = format && strcmp (format, "jsonl") == 0;
+	BdbTxn *txn = NULL;
+	if (format && !jsonl && strcmp (format, "lines") != 0) {
+		error_reply (r, 400, "format is lines or jsonl");
+	} else if (!(txn = serve_read (sv, &error))) {
+		/* (One snapshot for the whole list, as `filter` reads it; ended
+		 * with the request.) */
+		db_error_reply (r, error);
+		g_clear_error (&error);
+	} else if (filter_lines (sv, txn, body, len, jsonl, suppressed_mode, r)) {
+		r->status = 200;
+		r->content_type = jsonl ? "application/jsonl" : "text/plain; charset=utf-8";
+	}
 	bdb_txn_abort (txn);
-	r->status = 200;
-	r->content_type = jsonl ? "application/jsonl" : "text/plain; charset=utf-8";
-	(void) invalid;
-out:
 	if (params)
 		g_hash_table_unref (params);
 }
