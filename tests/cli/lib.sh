@@ -41,6 +41,17 @@ expect_no_grep() {
 	if grep -q -- "$1" "$2"; then fail "$3: unexpected '$1' in $(basename "$2")"; fi
 }
 
+# Wait up to 20 s for a command to succeed.
+wait_for() {
+	n=0
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ "$n" -gt 100 ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
 done_testing() {
 	echo "$tests checks, $failures failures"
 	[ "$failures" -eq 0 ]

@@ -71,17 +71,6 @@ is_suppressed() {
 	[ $? -eq 1 ]
 }
 
-# Wait up to 20 s for a command to succeed.
-wait_for() {
-	n=0
-	while ! "$@" >/dev/null 2>&1; do
-		n=$((n + 1))
-		[ "$n" -gt 100 ] && return 1
-		sleep 0.2
-	done
-	return 0
-}
-
 # --- man pages ---------------------------------------------------------------
 if have groff; then
 	for page in bouncedb.1 bouncedb.conf.5; do

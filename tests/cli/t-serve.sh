@@ -45,17 +45,6 @@ stop_serve() {
 }
 trap 'stop_serve; rm -rf "$TMP"' EXIT
 
-# Wait up to 20 s for a command to succeed.
-wait_for() {
-	n=0
-	while ! "$@" >/dev/null 2>&1; do
-		n=$((n + 1))
-		[ "$n" -gt 100 ] && return 1
-		sleep 0.2
-	done
-	return 0
-}
-
 # The protocols, spoken by a client: sm REQUEST... prints one reply a
 # line; policy RECIPIENT... one action a line; raw SOCKET BYTES prints
 # what comes back until the server closes or 3 s pass.
