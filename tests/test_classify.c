@@ -354,6 +354,35 @@ test_verdict_evidence (void **state)
 	bdb_report_free (r);
 }
 
+/* Postfix's notices about refusals by `bouncedb serve`: the transport
+ * map's error: (X-Postfix) and a relay's report of serve's 550 at RCPT.
+ * The reason stays; nothing is held against the address. */
+static void
+test_refusal_by_serve (void **state)
+{
+	static const char *const diagnostics[] = {
+		"<bob@example.net>: suppressed (userunknown since 2026-11-01) [bouncedb]",
+		"host mx.example.org[192.0.2.1] said: 550 5.1.1 <bob@example.net>: Recipient address "
+		"rejected: <bob@example.net>: suppressed (userunknown since 2026-11-01) [bouncedb] "
+		"(in reply to RCPT TO command)",
+		"550 5.7.1 bob@example.net complained (feedback) [BOUNCEDB]",
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS (diagnostics); i++) {
+		BdbVerdict v;
+		BdbReport *r;
+		classify_case ("failed", "5.1.1", diagnostics[i], &v, &r);
+		assert_int_equal (v.disposition, BDB_DISPOSITION_IGNORE);
+		assert_false (v.hard);
+		bdb_report_free (r);
+	}
+	/* The same words without the marker are a bounce as before. */
+	BdbVerdict v;
+	BdbReport *r;
+	classify_case ("failed", "5.1.1", "550 5.1.1 <bob@example.net>: suppressed (userunknown)", &v, &r);
+	assert_int_equal (v.disposition, BDB_DISPOSITION_SUPPRESS);
+	bdb_report_free (r);
+}
+
 int
 main (void)
 {
@@ -367,6 +396,7 @@ main (void)
 		cmocka_unit_test (test_jp_carriers),
 		cmocka_unit_test (test_local_agent_report),
 		cmocka_unit_test (test_pipelined_text_transcript),
+		cmocka_unit_test (test_refusal_by_serve),
 		cmocka_unit_test (test_case_table),
 	};
 	return cmocka_run_group_tests (tests, setup, teardown);

@@ -115,7 +115,14 @@ decide (const BdbRules *rules, BdbRuleInput *inp, BdbVerdict *verdict)
 			}
 		}
 	}
-	if (strcmp (in.action, "delayed") == 0) {
+	/* Postfix's notice about a refusal by `bouncedb serve` (its transport
+	 * map's error:, or a relay's report of serve's 550 at RCPT) is our
+	 * own answer coming back: the address was suppressed already, and
+	 * counting the notice would bounce it a second time. */
+	if (strstr (in.text, BDB_REFUSAL_MARKER)) {
+		verdict->disposition = BDB_DISPOSITION_IGNORE;
+		verdict->hard = FALSE;
+	} else if (strcmp (in.action, "delayed") == 0) {
 		verdict->disposition = BDB_DISPOSITION_DELAY;
 		verdict->hard = FALSE;
 	} else if (reason == BDB_REASON_DELIVERED || in.klass == 2) {
