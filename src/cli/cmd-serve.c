@@ -431,7 +431,9 @@ conf_string (GKeyFile *kf, const char *key, const char *fallback)
 	return v ? v : g_strdup (fallback);
 }
 
-#define DEFAULT_REFUSAL "REJECT 5.1.1 <{address}>: suppressed ({reason} since {since})"
+/* 550, not REJECT's 554 (access_map_reject_code): the mailbox, not the
+ * transaction, is what is refused. */
+#define DEFAULT_REFUSAL "550 5.1.1 <{address}>: suppressed ({reason} since {since})"
 #define DEFAULT_TRANSPORT "error:5.1.1 <{address}>: suppressed ({reason} since {since})"
 
 static gboolean

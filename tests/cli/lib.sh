@@ -52,6 +52,46 @@ wait_for() {
 	return 0
 }
 
+# The main.cf lines of a private Postfix instance in $PF, on 127.0.0.1.
+postfix_main_cf() {
+	cat <<EOF
+compatibility_level = 3.6
+queue_directory = $PF/spool
+data_directory = $PF/data
+maillog_file = $PF/maillog
+maillog_file_prefixes = $PF
+myhostname = mx.lists.example.org
+mydomain = lists.example.org
+myorigin = \$myhostname
+EOF
+}
+
+# The master.cf lines of a private Postfix instance (t-contrib.sh,
+# t-serve-postfix.sh) besides its smtpd ports and delivery agent: nothing
+# chrooted, so that the test's paths are the same for every daemon.
+postfix_services() {
+	cat <<EOF
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000    0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
 done_testing() {
 	echo "$tests checks, $failures failures"
 	[ "$failures" -eq 0 ]

@@ -331,15 +331,8 @@ gone.example     550 5.1.1 User unknown
 blocked.example  554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.example
 full.example     552 5.2.2 Mailbox full
 EOF
-	cat >"$PF/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $PF/spool
-data_directory = $PF/data
-maillog_file = $PF/maillog
-maillog_file_prefixes = $PF
-myhostname = mx.lists.example.org
-mydomain = lists.example.org
-myorigin = \$myhostname
+	postfix_main_cf >"$PF/etc/main.cf"
+	cat >>"$PF/etc/main.cf" <<EOF
 mydestination = localhost.localdomain
 relay_domains = lists.example.org
 inet_interfaces = 127.0.0.1
@@ -360,26 +353,9 @@ EOF
   -o smtpd_recipient_restrictions=check_recipient_access,texthash:$PF/etc/remote-access,permit_mynetworks,reject
 127.0.0.1:$SPORT inet n -       n       -       -       smtpd
   -o message_size_limit=1000
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000    0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
 local     unix  -       n       n       -       -       local
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+	postfix_services >>"$PF/etc/master.cf"
 	grep -v '^#' "$C/postfix/master.cf" | pf_subst >>"$PF/etc/master.cf"
 	grep -v '^#' "$C/postfix/transport" | grep . | pf_subst >"$PF/etc/transport"
 	# A host that refuses connections (step 4): a port nothing listens on.

@@ -158,15 +158,15 @@ sm "access bob@example.net" "access alice@example.net" "transport bob@example.ne
 	"access not an address@" >"$TMP/sm.out" 2>"$TMP/sm.err"
 ok
 cat >"$TMP/sm.want" <<'EOF'
-OK REJECT 5.1.1 <bob@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]
+OK 550 5.1.1 <bob@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]
 NOTFOUND 
 OK error:5.1.1 <bob@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]
 NOTFOUND 
 NOTFOUND 
-OK REJECT 5.1.1 <someone@dead.example>: suppressed (hostunknown since 2026-11-18) [bouncedb]
+OK 550 5.1.1 <someone@dead.example>: suppressed (hostunknown since 2026-11-18) [bouncedb]
 OK REJECT 5.7.1 carol@example.net complained (feedback) [bouncedb]
 OK discard:complaint
-OK REJECT 5.1.1 <bob@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]
+OK 550 5.1.1 <bob@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]
 PERM unknown map (bouncedb serves 'access' and 'transport')
 NOTFOUND 
 EOF
@@ -180,7 +180,7 @@ fi
 policy bob@example.net alice@example.net "" carol@example.net >"$TMP/po.out" 2>"$TMP/po.err"
 ok
 cat >"$TMP/po.want" <<'EOF'
-action=REJECT 5.1.1 <bob@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]
+action=550 5.1.1 <bob@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]
 action=DUNNO
 action=DUNNO
 action=REJECT 5.7.1 carol@example.net complained (feedback) [bouncedb]
@@ -194,7 +194,7 @@ fi
 # --- suppressions added while serve runs take effect at once ----------------
 expect_status 0 "add while serving" -- $B add --db "$DB" --reason userunknown late@example.net
 ok
-[ "$(sm "access late@example.net")" = "OK REJECT 5.1.1 <late@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]" ] ||
+[ "$(sm "access late@example.net")" = "OK 550 5.1.1 <late@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]" ] ||
 	fail "socketmap: a suppression added while serving is not seen: $(sm "access late@example.net")"
 expect_status 0 "remove while serving" -- $B remove --db "$DB" late@example.net
 ok
@@ -355,7 +355,7 @@ print("closed" if s.recv(1) == b"" else "data", round(time.time() - t))' "$S/soc
 ok
 case $out in "closed 2"|"closed 3") ;; *) fail "idle_timeout 2 s: '$out'" ;; esac
 ok
-[ "$(sm "access bob@example.net" | cut -c1-9)" = "OK REJECT" ] || fail "serve stopped answering after the limits"
+[ "$(sm "access bob@example.net" | cut -c1-6)" = "OK 550" ] || fail "serve stopped answering after the limits"
 
 # --- prune --compact while serve runs ----------------------------------------
 expect_status 0 "prune --compact while serving" -- $B prune --compact --db "$DB"
@@ -363,11 +363,11 @@ expect_grep "compacted" "$TMP/out" "the compaction was done"
 expect_grep "a compaction waits" "$TMP/serve.log" "serve let the database go for it"
 ok
 [ "$(sm "access bob@example.net" "access alice@example.net" | tr '\n' '|')" = \
-	"OK REJECT 5.1.1 <bob@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]|NOTFOUND |" ] ||
+	"OK 550 5.1.1 <bob@example.net>: suppressed (userunknown since 2026-11-18) [bouncedb]|NOTFOUND |" ] ||
 	fail "socketmap after the compaction"
 expect_status 0 "add after the compaction" -- $B add --db "$DB" --reason userunknown after@example.net
 ok
-[ "$(policy after@example.net | cut -c1-13)" = "action=REJECT" ] || fail "policy after the compaction: a new suppression not seen"
+[ "$(policy after@example.net | cut -c1-10)" = "action=550" ] || fail "policy after the compaction: a new suppression not seen"
 # A connection that stays open across the compaction keeps answering.
 python3 - "$S/socketmap" "$B" "$DB" >"$TMP/out" 2>&1 <<'PY'
 import socket, subprocess, sys
@@ -381,7 +381,7 @@ print(q("bob@example.net")[:12])
 print(q("alice@example.net"))
 PY
 ok
-[ "$(tr '\n' '|' <"$TMP/out")" = "87:OK REJECT|compact 0|87:OK REJECT|9:NOTFOUND ,|" ] ||
+[ "$(tr '\n' '|' <"$TMP/out")" = "84:OK 550 5.|compact 0|84:OK 550 5.|9:NOTFOUND ,|" ] ||
 	fail "a connection across a compaction: $(tr '\n' '|' <"$TMP/out")"
 
 # --- SIGHUP: the database is let go, and opened again on demand ---------------
@@ -389,7 +389,7 @@ kill -HUP "$SERVE"
 ok
 wait_for grep -q "SIGHUP" "$TMP/serve.log" || fail "SIGHUP not logged"
 ok
-[ "$(sm "access bob@example.net" | cut -c1-9)" = "OK REJECT" ] || fail "after SIGHUP"
+[ "$(sm "access bob@example.net" | cut -c1-6)" = "OK 550" ] || fail "after SIGHUP"
 
 # --- stop ------------------------------------------------------------------
 kill "$SERVE"
@@ -414,7 +414,7 @@ if have systemd-socket-activate; then
 	python3 "$TMP/client.py" sm "$S/act-sm" "access bob@example.net" >/dev/null 2>&1
 	wait_for grep -q "serving" "$TMP/serve.log"
 	ok
-	[ "$(python3 "$TMP/client.py" sm "$S/act-sm" "access bob@example.net" | cut -c1-9)" = "OK REJECT" ] ||
+	[ "$(python3 "$TMP/client.py" sm "$S/act-sm" "access bob@example.net" | cut -c1-6)" = "OK 550" ] ||
 		fail "socket activation: socketmap"
 	ok
 	[ "$(python3 "$TMP/client.py" policy "$S/act-po" alice@example.net)" = "action=DUNNO" ] ||
@@ -460,11 +460,11 @@ if [ "$(id -u)" -eq 0 ] && have setpriv && getent group nogroup >/dev/null; then
 	ok
 	wait_for test -S "$S/g-sm" || fail "serve as a member of the group did not start: $(tail -2 "$TMP/serve.log")"
 	ok
-	[ "$(python3 "$TMP/client.py" sm "$S/g-sm" "access g@example.net" | cut -c1-9)" = "OK REJECT" ] ||
+	[ "$(python3 "$TMP/client.py" sm "$S/g-sm" "access g@example.net" | cut -c1-6)" = "OK 550" ] ||
 		fail "serve as a member of the group: socketmap"
 	expect_status 0 "the owner compacts beside a group reader's serve" -- $BOUNCEDB --config "$TMP/group.conf" prune --compact --db "$SH/db"
 	ok
-	[ "$(python3 "$TMP/client.py" sm "$S/g-sm" "access g@example.net" | cut -c1-9)" = "OK REJECT" ] ||
+	[ "$(python3 "$TMP/client.py" sm "$S/g-sm" "access g@example.net" | cut -c1-6)" = "OK 550" ] ||
 		fail "serve as a member of the group after the compaction"
 	stop_serve
 else
