@@ -104,6 +104,8 @@ char **cli_parse_options_from_config (Cli *cli, BdbParseOptions *opts);
 /* A size ("64k", "2m") or a count, and a plain number, from the config. */
 guint64 cli_config_size (GKeyFile *kf, const char *group, const char *key, guint64 fallback);
 guint cli_config_uint (GKeyFile *kf, const char *group, const char *key, guint fallback);
+/* A string from the config, else a copy of @fallback (may be NULL).  g_free(). */
+char *cli_config_string (GKeyFile *kf, const char *group, const char *key, const char *fallback);
 
 /* The database directory: --db, else $BOUNCEDB_DB, else [database] path,
  * else /var/lib/bouncedb for root and $XDG_DATA_HOME/bouncedb otherwise.

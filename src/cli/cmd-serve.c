@@ -365,7 +365,7 @@ listen_on (Server *server, ServeProtocol proto, const char *text, GError **error
 		g_ptr_array_add (server->unix_paths, g_strdup (path));
 		GKeyFile *kf = server->cli->config;
 		guint mode = 0660;
-		g_autofree char *m = g_key_file_get_string (kf, "serve", "socket_mode", NULL);
+		g_autofree char *m = cli_config_string (kf, "serve", "socket_mode", NULL);
 		if (m)
 			mode = (guint) g_ascii_strtoull (m, NULL, 8) & 0777;
 		g_autofree char *group = g_key_file_get_string (kf, "serve", "socket_group", NULL);
@@ -424,13 +424,6 @@ log_line (const char *domain, GLogLevelFlags level, const char *message, gpointe
 
 /* ---- configuration ------------------------------------------------------- */
 
-static char *
-conf_string (GKeyFile *kf, const char *key, const char *fallback)
-{
-	char *v = g_key_file_get_string (kf, "serve", key, NULL);
-	return v ? v : g_strdup (fallback);
-}
-
 /* 550, not REJECT's 554 (access_map_reject_code): the mailbox, not the
  * transaction, is what is refused. */
 #define DEFAULT_REFUSAL "550 5.1.1 <{address}>: suppressed ({reason} since {since})"
@@ -447,13 +440,12 @@ read_config (Server *server, GError **error)
 	c->store.read_only = TRUE;
 	c->store.lock_timeout_ms = cli_config_uint (kf, "database", "lock_timeout_ms", c->store.lock_timeout_ms);
 	c->address_flags = cli->input_flags;
-	static const char *const kinds[SERVE_N_ACTIONS] = { "suppressed", "inactive", "complaint" };
-	for (int i = 0; i < SERVE_N_ACTIONS; i++) {
-		g_autofree char *a = g_strconcat ("access_", kinds[i], NULL);
-		g_autofree char *t = g_strconcat ("transport_", kinds[i], NULL);
-		c->access[i] = conf_string (kf, a, DEFAULT_REFUSAL);
-		c->transport[i] = conf_string (kf, t, DEFAULT_TRANSPORT);
-	}
+	c->access[SERVE_ACTION_SUPPRESSED] = cli_config_string (kf, "serve", "access_suppressed", DEFAULT_REFUSAL);
+	c->access[SERVE_ACTION_INACTIVE] = cli_config_string (kf, "serve", "access_inactive", DEFAULT_REFUSAL);
+	c->access[SERVE_ACTION_COMPLAINT] = cli_config_string (kf, "serve", "access_complaint", DEFAULT_REFUSAL);
+	c->transport[SERVE_ACTION_SUPPRESSED] = cli_config_string (kf, "serve", "transport_suppressed", DEFAULT_TRANSPORT);
+	c->transport[SERVE_ACTION_INACTIVE] = cli_config_string (kf, "serve", "transport_inactive", DEFAULT_TRANSPORT);
+	c->transport[SERVE_ACTION_COMPLAINT] = cli_config_string (kf, "serve", "transport_complaint", DEFAULT_TRANSPORT);
 	c->max_request_size = cli_config_size (kf, "serve", "max_request_size", 16u << 20);
 	c->max_line_length = cli_config_size (kf, "serve", "max_line_length", 2048);
 	c->max_attributes = cli_config_uint (kf, "serve", "max_attributes", 100);
@@ -539,9 +531,9 @@ cmd_serve (Cli *cli, int argc, char **argv)
 	bdb_txn_abort (probe);
 
 	GKeyFile *kf = cli->config;
-	g_autofree char *conf_sm = conf_string (kf, "socketmap", "unix:/run/bouncedb/socketmap");
-	g_autofree char *conf_po = conf_string (kf, "policy", "unix:/run/bouncedb/policy");
-	g_autofree char *conf_ht = conf_string (kf, "http", "unix:/run/bouncedb/http");
+	g_autofree char *conf_sm = cli_config_string (kf, "serve", "socketmap", "unix:/run/bouncedb/socketmap");
+	g_autofree char *conf_po = cli_config_string (kf, "serve", "policy", "unix:/run/bouncedb/policy");
+	g_autofree char *conf_ht = cli_config_string (kf, "serve", "http", "unix:/run/bouncedb/http");
 	server.service = g_socket_service_new ();
 	server.unix_paths = g_ptr_array_new_with_free_func (g_free);
 	server.soup = soup_server_new ("server-header", "bouncedb/" BDB_VERSION_STRING " ", NULL);

@@ -90,6 +90,13 @@ cli_db_path (Cli *cli)
 	return cli->db_dir;
 }
 
+char *
+cli_config_string (GKeyFile *kf, const char *group, const char *key, const char *fallback)
+{
+	char *v = g_key_file_get_string (kf, group, key, NULL);
+	return v ? v : g_strdup (fallback);
+}
+
 guint
 cli_config_uint (GKeyFile *kf, const char *group, const char *key, guint fallback)
 {

@@ -124,7 +124,7 @@ done <"$TMP/commands"
 # contrib/bouncedb.conf.example; every key of the example is read.
 M5=$SRCDIR/doc/bouncedb.conf.5
 EX=$C/bouncedb.conf.example
-sed -n -E 's/.*(g_key_file_get_[[:lower:]_]+|cli_config_size|cli_config_uint|get_count) \([^,]+, "([[:lower:]_]+)", "([[:lower:]_]+)".*/\2 \3/p' \
+sed -n -E 's/.*(g_key_file_get_[[:lower:]_]+|cli_config_size|cli_config_uint|cli_config_string|get_count) \([^,]+, "([[:lower:]_]+)", "([[:lower:]_]+)".*/\2 \3/p' \
 	"$SRCDIR"/src/cli/*.c | sort -u >"$TMP/keys"
 expect_grep "database map_size" "$TMP/keys" "config keys found in src/cli"
 # the lines of section $2 of file $1 (man page: .SH "[s]"; ini: [s])
@@ -151,7 +151,7 @@ for section in $(sed -n 's/^\[\([[:lower:]]*\)\]$/\1/p' "$EX"); do
 	done
 done
 # The example, uncommented, is a working configuration.
-sed -e 's/^#\([[:lower:]_]* = \)/\1/' -e '/^rules_file = /d' -e '/^key_file = /d' \
+sed -e 's/^#\([[:lower:]_]* = \)/\1/' -e '/^rules_file = /d' -e '/^key_file = /d' -e '/^group = /d' \
 	-e "s|/var/lib/bouncedb|$TMP/exdb|" "$EX" >"$TMP/example.conf"
 expect_status 0 "example configuration: ingest" -- sh -c '"$1" --config "$2" ingest < "$3"' sh \
 	"$B" "$TMP/example.conf" "$CORPUS_BOUNCE"
@@ -192,7 +192,7 @@ EOF
 	[ -s "$TMP/comp.err" ] && fail "completion: errors: $(head -3 "$TMP/comp.err")"
 	sed -n 1,14p "$TMP/comp.out" >"$TMP/comp.got"
 	cat >"$TMP/comp.want" <<EOF
-parse explain ingest sweep check filter show list stats export import add remove prune sign help
+parse explain ingest sweep check filter show list stats export import add remove prune serve sign help
 sweep
 check
 --processed
@@ -538,17 +538,17 @@ SD=$TMP/systemd
 mkdir -p "$SD/units" "$SD/man/man1" "$SD/man/man5" "$SD/var/Maildir/new" "$SD/var/Maildir/cur" "$SD/var/Maildir/tmp"
 cp "$SRCDIR/doc/bouncedb.1" "$SD/man/man1/"
 cp "$SRCDIR/doc/bouncedb.conf.5" "$SD/man/man5/"
-for f in "$C"/systemd/*.service "$C"/systemd/*.timer; do
+for f in "$C"/systemd/*.service "$C"/systemd/*.timer "$C"/systemd/*.socket; do
 	sed -e "s|/usr/bin/bouncedb|$B|g" -e "s|/var/lib/bouncedb|$SD/var|g" "$f" >"$SD/units/$(basename "$f")"
 done
 if have systemd-analyze; then
 	# Documentation=man:... is checked too: MANPATH finds our pages.
-	(cd "$SD/units" && MANPATH=$SD/man systemd-analyze verify ./*.service ./*.timer) >"$TMP/out" 2>"$TMP/err"
+	(cd "$SD/units" && MANPATH=$SD/man systemd-analyze verify ./*.service ./*.timer ./*.socket) >"$TMP/out" 2>"$TMP/err"
 	ok
 	if [ -s "$TMP/err" ] || [ -s "$TMP/out" ]; then
 		fail "systemd-analyze verify: $(head -5 "$TMP/err" "$TMP/out")"
 	fi
-	for u in bouncedb-sweep.service bouncedb-prune.service; do
+	for u in bouncedb-sweep.service bouncedb-prune.service bouncedb-serve.service; do
 		expect_status 0 "systemd-analyze security $u" -- sh -c \
 			'cd "$1" && systemd-analyze security --offline=yes --threshold=20 "$2"' sh "$SD/units" "$u"
 	done

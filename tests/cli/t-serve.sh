@@ -341,6 +341,20 @@ PY
 ok
 [ -s "$TMP/out" ] && fail "metrics: $(cat "$TMP/out")"
 
+# The Grafana dashboard in contrib/ plots metrics that serve exports.
+python3 - "$SRCDIR/contrib/grafana/bouncedb-dashboard.json" "$TMP/metrics" >"$TMP/out" 2>&1 <<'PY'
+import json, re, sys
+dash = json.load(open(sys.argv[1]))
+have = {l.split()[2] for l in open(sys.argv[2]) if l.startswith("# TYPE ")}
+for p in dash["panels"]:
+    for t in p["targets"]:
+        for name in re.findall(r"\bbouncedb_[a-z_]+", t["expr"]):
+            if name not in have:
+                print("panel %r: %s is not exported" % (p["title"], name))
+PY
+ok
+[ -s "$TMP/out" ] && fail "grafana dashboard: $(cat "$TMP/out")"
+
 # --- limits ----------------------------------------------------------------
 # max_connections = 8: of 12 held at once, 4 are closed at once.
 out=$(python3 "$TMP/client.py" hold "$S/socketmap" 12 0)
