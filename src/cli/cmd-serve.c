@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <gio/gio.h>
@@ -42,6 +43,7 @@ typedef struct {
 	GSocketService *service;
 	SoupServer *soup;
 	GPtrArray *unix_paths;   /* sockets we made: removed at exit */
+	GHashTable *http_sockets;  /* HTTP connections' sockets, counted */
 	GObject *tags[SERVE_N_PROTOCOLS];  /* the listeners' source objects */
 	Cli *cli;
 } Server;
@@ -180,6 +182,8 @@ conn_ready (GSocket *sock, GIOCondition cond, gpointer data)
 	}
 	if (!conn_flush (c))
 		goto done;
+	if (!c->out->len && (cond & G_IO_IN))
+		return G_SOURCE_CONTINUE;  /* the usual case: keep waiting to read */
 	/* Pending output: wait until it can go, reading nothing meanwhile. */
 	conn_watch (c, c->out->len ? G_IO_OUT : G_IO_IN);
 	return G_SOURCE_REMOVE;
@@ -254,15 +258,64 @@ http_early (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTab
 	}
 }
 
-typedef struct {
-	Server *server;
-} HttpConn;
+/* libsoup accepts HTTP connections itself (it keeps them alive; one handed
+ * over with soup_server_accept_iostream() is closed after one request):
+ * a connection is counted when its first request starts, and uncounted
+ * once its socket is closed (watch_compaction's timer looks).
+ *
+ * libsoup 3.2 reads the end of a connection that the client closed between
+ * two requests, and then leaves it open (CLOSE-WAIT) for good.  So the
+ * timer also closes a socket whose client has gone for a second: GSocket
+ * refuses any I/O on it afterwards, and libsoup drops the connection at
+ * its next try. */
+static gboolean
+client_gone (GSocket *sock)
+{
+	char c;
+	return recv (g_socket_get_fd (sock), &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
 
 static void
-http_conn_gone (gpointer data, GObject *where_the_object_was)
+http_forget_closed (Server *server)
+{
+	GHashTableIter it;
+	gpointer sock, since;
+	gint64 now = g_get_monotonic_time ();
+	g_hash_table_iter_init (&it, server->http_sockets);
+	while (g_hash_table_iter_next (&it, &sock, &since)) {
+		gint64 *gone = since;  /* when its client was seen gone; 0: not yet */
+		if (!g_socket_is_closed (sock) && !*gone && client_gone (sock)) {
+			*gone = now;
+			server->sv.connections--;  /* counts no more */
+		}
+		if (*gone && !g_socket_is_closed (sock) && now - *gone >= G_USEC_PER_SEC)
+			g_socket_close (sock, NULL);
+		if (g_socket_is_closed (sock)) {
+			if (!*gone)
+				server->sv.connections--;
+			g_hash_table_iter_remove (&it);
+		}
+	}
+}
+
+static void
+http_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer data)
 {
 	Server *server = data;
-	server->sv.connections--;
+	Serve *sv = &server->sv;
+	GSocket *sock = soup_server_message_get_socket (msg);
+	if (!sock || g_hash_table_contains (server->http_sockets, sock))
+		return;
+	http_forget_closed (server);
+	if (sv->connections >= server->config.max_connections) {
+		sv->refused++;
+		g_socket_shutdown (sock, TRUE, TRUE, NULL);
+		return;
+	}
+	sv->connections++;
+	sv->accepted[SERVE_HTTP]++;
+	g_socket_set_timeout (sock, server->config.idle_timeout);
+	g_hash_table_insert (server->http_sockets, g_object_ref (sock), g_new0 (gint64, 1));
 }
 
 /* ---- accepting ----------------------------------------------------------- */
@@ -285,17 +338,6 @@ incoming (GSocketService *service, GSocketConnection *conn, GObject *tag, gpoint
 	sv->accepted[proto]++;
 	GSocket *sock = g_socket_connection_get_socket (conn);
 	g_socket_set_timeout (sock, server->config.idle_timeout);
-	if (proto == SERVE_HTTP) {
-		GError *error = NULL;
-		g_object_weak_ref (G_OBJECT (conn), http_conn_gone, server);
-		g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (conn, NULL);
-		g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (conn, NULL);
-		if (!soup_server_accept_iostream (server->soup, G_IO_STREAM (conn), local, remote, &error)) {
-			g_message ("http connection: %s", error->message);
-			g_error_free (error);
-		}
-		return TRUE;
-	}
 	g_socket_set_blocking (sock, FALSE);
 	Conn *c = g_new0 (Conn, 1);
 	c->server = server;
@@ -324,26 +366,25 @@ activated_fd (const char *name)
 	return -1;
 }
 
+/* Listen on @sock: HTTP through libsoup, the others through our service. */
 static gboolean
-listen_on (Server *server, ServeProtocol proto, const char *text, GError **error)
+add_listener (Server *server, ServeProtocol proto, GSocket *sock, GError **error)
 {
-	GSocketListener *listener = G_SOCKET_LISTENER (server->service);
-	server->tags[proto] = g_object_new (G_TYPE_OBJECT, NULL);
-	int fd = activated_fd (protocol_names[proto]);
-	if (fd >= 0) {
-		g_autoptr (GSocket) sock = g_socket_new_from_fd (fd, error);
-		if (!sock || !g_socket_listener_add_socket (listener, sock, server->tags[proto], error))
-			return FALSE;
-		g_message ("%s: listening on the socket systemd passed", protocol_names[proto]);
-		return TRUE;
-	}
-	gboolean off;
-	g_autofree char *path = NULL;
-	g_autoptr (GSocketAddress) addr = parse_address (text, &off, &path, error);
-	if (off)
-		return TRUE;
-	if (!addr)
-		return FALSE;
+	if (proto == SERVE_HTTP)
+		return soup_server_listen_socket (server->soup, sock, 0, error);
+	return g_socket_listener_add_socket (G_SOCKET_LISTENER (server->service), sock,
+	                                     server->tags[proto], error);
+}
+
+/* A listening socket on @addr; a UNIX one with the mode and group of
+ * [serve], and its path noted for removal at exit. */
+static GSocket *
+bound_socket (Server *server, GSocketAddress *addr, const char *path, GError **error)
+{
+	g_autoptr (GSocket) sock = g_socket_new (g_socket_address_get_family (addr), G_SOCKET_TYPE_STREAM,
+	                                         G_SOCKET_PROTOCOL_DEFAULT, error);
+	if (!sock)
+		return NULL;
 	if (path) {
 		struct stat st;
 		g_autofree char *dir = g_path_get_dirname (path);
@@ -355,35 +396,59 @@ listen_on (Server *server, ServeProtocol proto, const char *text, GError **error
 	}
 	/* No window in which the socket is more open than configured. */
 	mode_t old = umask (0177);
-	gboolean ok = g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
-	                                             G_SOCKET_PROTOCOL_DEFAULT, server->tags[proto],
-	                                             NULL, error);
+	gboolean ok = g_socket_bind (sock, addr, TRUE, error);
 	umask (old);
-	if (!ok)
-		return FALSE;
-	if (path) {
-		g_ptr_array_add (server->unix_paths, g_strdup (path));
-		GKeyFile *kf = server->cli->config;
-		guint mode = 0660;
-		g_autofree char *m = cli_config_string (kf, "serve", "socket_mode", NULL);
-		if (m)
-			mode = (guint) g_ascii_strtoull (m, NULL, 8) & 0777;
-		g_autofree char *group = g_key_file_get_string (kf, "serve", "socket_group", NULL);
-		if (group && *group) {
-			struct group *gr = getgrnam (group);
-			if (!gr || chown (path, (uid_t) -1, gr->gr_gid) != 0) {
-				g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-				             "[serve] socket_group '%s': %s", group,
-				             gr ? g_strerror (errno) : "no such group");
-				return FALSE;
-			}
-		}
-		if (chmod (path, mode) != 0) {
-			g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "chmod %s: %s", path,
-			             g_strerror (errno));
-			return FALSE;
+	g_socket_set_listen_backlog (sock, 128);
+	if (!ok || !g_socket_listen (sock, error))
+		return NULL;
+	if (!path)
+		return g_steal_pointer (&sock);
+	g_ptr_array_add (server->unix_paths, g_strdup (path));
+	GKeyFile *kf = server->cli->config;
+	guint mode = 0660;
+	g_autofree char *m = cli_config_string (kf, "serve", "socket_mode", NULL);
+	if (m)
+		mode = (guint) g_ascii_strtoull (m, NULL, 8) & 0777;
+	g_autofree char *group = g_key_file_get_string (kf, "serve", "socket_group", NULL);
+	if (group && *group) {
+		struct group *gr = getgrnam (group);
+		if (!gr || chown (path, (uid_t) -1, gr->gr_gid) != 0) {
+			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			             "[serve] socket_group '%s': %s", group,
+			             gr ? g_strerror (errno) : "no such group");
+			return NULL;
 		}
 	}
+	if (chmod (path, mode) != 0) {
+		g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "chmod %s: %s", path,
+		             g_strerror (errno));
+		return NULL;
+	}
+	return g_steal_pointer (&sock);
+}
+
+static gboolean
+listen_on (Server *server, ServeProtocol proto, const char *text, GError **error)
+{
+	server->tags[proto] = g_object_new (G_TYPE_OBJECT, NULL);
+	int fd = activated_fd (protocol_names[proto]);
+	if (fd >= 0) {
+		g_autoptr (GSocket) sock = g_socket_new_from_fd (fd, error);
+		if (!sock || !add_listener (server, proto, sock, error))
+			return FALSE;
+		g_message ("%s: listening on the socket systemd passed", protocol_names[proto]);
+		return TRUE;
+	}
+	gboolean off;
+	g_autofree char *path = NULL;
+	g_autoptr (GSocketAddress) addr = parse_address (text, &off, &path, error);
+	if (off)
+		return TRUE;
+	if (!addr)
+		return FALSE;
+	g_autoptr (GSocket) sock = bound_socket (server, addr, path, error);
+	if (!sock || !add_listener (server, proto, sock, error))
+		return FALSE;
 	g_message ("%s: listening on %s", protocol_names[proto], text);
 	return TRUE;
 }
@@ -394,6 +459,7 @@ static gboolean
 watch_compaction (gpointer data)
 {
 	Server *server = data;
+	http_forget_closed (server);
 	if (serve_release (&server->sv, FALSE))
 		g_message ("a compaction waits: database closed until it is done");
 	return G_SOURCE_CONTINUE;
@@ -539,6 +605,8 @@ cmd_serve (Cli *cli, int argc, char **argv)
 	server.soup = soup_server_new ("server-header", "bouncedb/" BDB_VERSION_STRING " ", NULL);
 	soup_server_add_early_handler (server.soup, NULL, http_early, &server, NULL);
 	soup_server_add_handler (server.soup, NULL, http_handler, &server, NULL);
+	server.http_sockets = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
+	g_signal_connect (server.soup, "request-started", G_CALLBACK (http_request_started), &server);
 	g_signal_connect (server.service, "incoming", G_CALLBACK (incoming), &server);
 	const char *want[SERVE_N_PROTOCOLS] = {
 		socketmap ? socketmap : conf_sm, policy ? policy : conf_po, http ? http : conf_ht,
@@ -571,6 +639,8 @@ cmd_serve (Cli *cli, int argc, char **argv)
 	for (guint i = 0; i < server.unix_paths->len; i++)
 		unlink (g_ptr_array_index (server.unix_paths, i));
 	g_ptr_array_unref (server.unix_paths);
+	g_hash_table_unref (server.http_sockets);
+	soup_server_disconnect (server.soup);
 	g_object_unref (server.soup);
 	g_object_unref (server.service);
 	for (int p = 0; p < SERVE_N_PROTOCOLS; p++)
