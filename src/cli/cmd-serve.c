@@ -149,6 +149,8 @@ conn_ready (GSocket *sock, GIOCondition cond, gpointer data)
 {
 	Conn *c = data;
 	Serve *sv = &c->server->sv;
+	/* Declared before the first goto: done: frees it. */
+	g_autofree char *problem = NULL;
 	if (c->sent < c->out->len || (cond & G_IO_OUT)) {
 		if (!conn_flush (c))
 			goto done;
@@ -172,7 +174,6 @@ conn_ready (GSocket *sock, GIOCondition cond, gpointer data)
 	if (n == 0)
 		goto done;
 	g_byte_array_append (c->in, (const guint8 *) buf, (guint) n);
-	g_autofree char *problem = NULL;
 	gboolean ok = c->proto == SERVE_SOCKETMAP
 		? serve_socketmap_input (sv, c->in, c->out, &problem)
 		: serve_policy_input (sv, &c->policy, c->in, c->out, &problem);
