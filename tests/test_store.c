@@ -503,6 +503,68 @@ test_change_feed (void **state)
 	test_rmtree (other);
 }
 
+static gboolean
+hook_state_writes (BdbTxn *txn, gpointer data, GError **error)
+{
+	BdbCursorState st = { 2, 7, 1795000100, 1795000000, 1795000160, (char *) "exit 1: 503 busy" };
+	return bdb_txn_set_cursor (txn, "hook/a", 6, error) &&
+	       bdb_txn_set_cursor (txn, "hook/b", 9, error) &&
+	       bdb_txn_set_cursor_state (txn, "hook/a", &st, error);
+}
+
+static gboolean
+hook_forget (BdbTxn *txn, gpointer data, GError **error)
+{
+	return bdb_txn_delete_cursor (txn, data, error);
+}
+
+static gboolean
+count_cursor (const char *name, guint64 seq, gpointer data)
+{
+	g_string_append_printf (data, "%s=%" G_GUINT64_FORMAT " ", name, seq);
+	return TRUE;
+}
+
+/* A retrying consumer's state lives beside its cursor; forgetting the
+ * consumer drops both, and nothing else. */
+static void
+test_cursor_state (void **state)
+{
+	Fixture *f = *state;
+	GError *error = NULL;
+	assert_true (bdb_store_write (f->store, hook_state_writes, NULL, &error));
+	BdbTxn *txn = bdb_store_read (f->store, &error);
+	BdbCursorState st;
+	gboolean found;
+	assert_true (bdb_txn_get_cursor_state (txn, "hook/a", &st, &found, &error));
+	assert_true (found);
+	assert_int_equal (st.failures, 2);
+	assert_int_equal (st.failed_seq, 7);
+	assert_int_equal (st.last_attempt, 1795000100);
+	assert_int_equal (st.last_success, 1795000000);
+	assert_int_equal (st.next_attempt, 1795000160);
+	assert_string_equal (st.last_error, "exit 1: 503 busy");
+	bdb_cursor_state_clear (&st);
+	assert_true (bdb_txn_get_cursor_state (txn, "hook/b", &st, &found, &error));
+	assert_false (found);
+	assert_null (st.last_error);
+	/* The state is not a cursor. */
+	GString *names = g_string_new (NULL);
+	assert_true (bdb_txn_foreach_cursor (txn, count_cursor, names, &error));
+	assert_string_equal (names->str, "hook/a=6 hook/b=9 ");
+	bdb_txn_abort (txn);
+
+	assert_true (bdb_store_write (f->store, hook_forget, (gpointer) "hook/a", &error));
+	txn = bdb_store_read (f->store, &error);
+	g_string_truncate (names, 0);
+	assert_true (bdb_txn_foreach_cursor (txn, count_cursor, names, &error));
+	assert_string_equal (names->str, "hook/b=9 ");
+	assert_true (bdb_txn_get_cursor_state (txn, "hook/a", &st, &found, &error));
+	assert_false (found);
+	bdb_txn_abort (txn);
+	g_string_free (names, TRUE);
+}
+
 static void
 test_read_only_and_versions (void **state)
 {
@@ -558,6 +620,7 @@ main (void)
 		cmocka_unit_test (test_read_only_and_versions),
 		cmocka_unit_test (test_compact_only_when_alone),
 		cmocka_unit_test_setup_teardown (test_change_feed, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_cursor_state, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

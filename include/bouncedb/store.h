@@ -317,6 +317,28 @@ BDB_API gboolean bdb_txn_get_cursor (BdbTxn *txn, const char *name, guint64 *seq
 BDB_API gboolean bdb_txn_set_cursor (BdbTxn *txn, const char *name, guint64 seq, GError **error);
 typedef gboolean (*BdbCursorFunc) (const char *name, guint64 seq, gpointer data);
 BDB_API gboolean bdb_txn_foreach_cursor (BdbTxn *txn, BdbCursorFunc fn, gpointer data, GError **error);
+/* Forget the consumer @name: its cursor and its state (below), so that
+ * what it held back can be pruned.  TRUE whether or not it was known. */
+BDB_API gboolean bdb_txn_delete_cursor (BdbTxn *txn, const char *name, GError **error);
+
+/* What a consumer that retries (a hook) last met, kept beside its cursor
+ * so that the cursor and the state of the attempt that moved it commit
+ * together.  last_error is owned: clear with bdb_cursor_state_clear(). */
+typedef struct {
+	guint32 failures;          /* attempts failed in a row; 0 once one works */
+	guint64 failed_seq;        /* the change the last failure was on */
+	gint64 last_attempt;       /* when the last attempt ended (0: never) */
+	gint64 last_success;       /* when a change was last taken */
+	gint64 next_attempt;       /* no attempt before this (0: at once) */
+	char *last_error;          /* what the last failure said, or NULL */
+} BdbCursorState;
+
+BDB_API void bdb_cursor_state_clear (BdbCursorState *st);
+/* TRUE with *@found FALSE (and @out zeroed) when there is none. */
+BDB_API gboolean bdb_txn_get_cursor_state (BdbTxn *txn, const char *name, BdbCursorState *out,
+                                           gboolean *found, GError **error);
+BDB_API gboolean bdb_txn_set_cursor_state (BdbTxn *txn, const char *name, const BdbCursorState *st,
+                                           GError **error);
 
 /* The database's id: random, made when it was created, the same in every
  * copy of its files.  Borrowed; "" for a database too old to have one

@@ -119,6 +119,71 @@ bdb_txn_foreach_cursor (BdbTxn *txn, BdbCursorFunc fn, gpointer data, GError **e
 	return rc == 0 || rc == MDB_NOTFOUND || store_check (txn, rc, "reading cursors", error);
 }
 
+#define STATE_PREFIX "cursor-state/"
+#define STATE_VERSION 1
+
+gboolean
+bdb_txn_delete_cursor (BdbTxn *txn, const char *name, GError **error)
+{
+	g_autofree char *key = g_strconcat (CURSOR_PREFIX, name, NULL);
+	g_autofree char *state = g_strconcat (STATE_PREFIX, name, NULL);
+	return store_del (txn, T_META, key, strlen (key), error) &&
+	       store_del (txn, T_META, state, strlen (state), error);
+}
+
+void
+bdb_cursor_state_clear (BdbCursorState *st)
+{
+	g_clear_pointer (&st->last_error, g_free);
+}
+
+/* meta "cursor-state/NAME": u8 version, u32 failures, u64 failed_seq,
+ * i64 last_attempt, i64 last_success, i64 next_attempt, str last_error. */
+gboolean
+bdb_txn_get_cursor_state (BdbTxn *txn, const char *name, BdbCursorState *out, gboolean *found,
+                          GError **error)
+{
+	g_autofree char *key = g_strconcat (STATE_PREFIX, name, NULL);
+	MDB_val v;
+	memset (out, 0, sizeof *out);
+	if (!store_get (txn, T_META, key, strlen (key), &v, found, error))
+		return FALSE;
+	if (!*found)
+		return TRUE;
+	BdbReader r;
+	bdb_reader_init (&r, v.mv_data, v.mv_size);
+	guint8 version = bdb_get_u8 (&r);
+	out->failures = bdb_get_u32 (&r);
+	out->failed_seq = bdb_get_u64 (&r);
+	out->last_attempt = (gint64) bdb_get_u64 (&r);
+	out->last_success = (gint64) bdb_get_u64 (&r);
+	out->next_attempt = (gint64) bdb_get_u64 (&r);
+	out->last_error = bdb_get_str (&r);
+	if (r.bad || version != STATE_VERSION) {
+		bdb_cursor_state_clear (out);
+		return store_corrupt (error, "cursor state", version);
+	}
+	return TRUE;
+}
+
+gboolean
+bdb_txn_set_cursor_state (BdbTxn *txn, const char *name, const BdbCursorState *st, GError **error)
+{
+	g_autofree char *key = g_strconcat (STATE_PREFIX, name, NULL);
+	BdbWriter w;
+	bdb_writer_init (&w);
+	bdb_put_u8 (&w, STATE_VERSION);
+	bdb_put_u32 (&w, st->failures);
+	bdb_put_u64 (&w, st->failed_seq);
+	bdb_put_u64 (&w, (guint64) st->last_attempt);
+	bdb_put_u64 (&w, (guint64) st->last_success);
+	bdb_put_u64 (&w, (guint64) st->next_attempt);
+	bdb_put_str (&w, st->last_error);
+	gboolean ok = store_put (txn, T_META, key, strlen (key), w.buf, error);
+	bdb_writer_clear (&w);
+	return ok;
+}
+
 static gboolean
 lowest_cursor (const char *name, guint64 seq, gpointer data)
 {
