@@ -151,7 +151,13 @@ typedef struct {
 void cli_watch_init (CliWatch *w, const char *db_dir);
 /* Until a commit (or a few seconds); FALSE once a signal asked to stop. */
 gboolean cli_watch_wait (CliWatch *w);
+/* The same, waiting at most @timeout_ms (a hook's next attempt). */
+gboolean cli_watch_wait_ms (CliWatch *w, int timeout_ms);
+/* Has a signal asked to stop? */
+gboolean cli_watch_stopping (void);
 void cli_watch_clear (CliWatch *w);
+/* How long a follower waits at most before it looks anyway. */
+#define CLI_WATCH_FALLBACK_MS 5000
 
 /* What `show` says about one address or domain (query.c). */
 typedef struct {
@@ -179,6 +185,45 @@ CliProgress *cli_progress_new (const char *label, guint64 total);
 void cli_progress_update (CliProgress *p, guint64 done);
 void cli_progress_free (CliProgress *p);
 
+/* ---- hook-config.c: [hooks] ---- */
+/* One hook of [hooks] (NAME.command, NAME.dispositions, NAME.changes,
+ * NAME.timeout).  Every string owned. */
+typedef struct {
+	char *name;
+	char *cursor;               /* its cursor in the database: "hook/NAME" */
+	char *command;              /* run with /bin/sh -c */
+	char **dispositions;        /* NULL: every change, whatever it was for */
+	char **changes;             /* NULL: every kind of change */
+	guint timeout_ms;           /* (60 s) */
+} CliHook;
+
+void cli_hook_free (CliHook *h);
+/* 1-64 of a-z, 0-9, '-' and '_' (it names a lock file too). */
+gboolean cli_hook_name_valid (const char *name);
+/* The hooks of [hooks] in the order of the file (CliHook *, owned), or
+ * NULL with a G_KEY_FILE_ERROR naming the key that is wrong. */
+GPtrArray *cli_hooks (Cli *cli, GError **error);
+/* Does @h hear of @c (its filters)? */
+gboolean cli_hook_wants (const CliHook *h, const BdbChange *c);
+
+/* ---- spawn.c: running a hook's command ---- */
+typedef struct {
+	int status;                 /* as waitpid() gives it */
+	gboolean timed_out;         /* killed for taking longer than allowed */
+	GString *output;            /* the end of its standard output and error */
+} CliRun;
+/* Run "/bin/sh -c @command" with @input (@len bytes) on its standard
+ * input, @env (NULL-terminated name, value, name, value...) added to the
+ * environment, killing its process group after @timeout_ms.  FALSE with
+ * @error only when it could not be run at all.  cli_run_clear() after. */
+gboolean cli_run_command (const char *command, const char *input, gsize len, const char *const *env,
+                          guint timeout_ms, CliRun *run, GError **error);
+void cli_run_clear (CliRun *run);
+/* "exit 3: the last line it wrote", "timed out after 60 s"...  g_free(). */
+char *cli_run_describe (const CliRun *run, guint timeout_ms);
+/* TRUE when it exited 0 in time. */
+gboolean cli_run_ok (const CliRun *run);
+
 /* ---- subcommands ---- */
 int cmd_parse (Cli *cli, int argc, char **argv);
 int cmd_explain (Cli *cli, int argc, char **argv);
@@ -199,6 +244,7 @@ int cmd_events (Cli *cli, int argc, char **argv);
 int cmd_apply (Cli *cli, int argc, char **argv);
 int cmd_publish (Cli *cli, int argc, char **argv);
 int cmd_serve (Cli *cli, int argc, char **argv);
+int cmd_hooks (Cli *cli, int argc, char **argv);
 
 /* cmd-events.c: the members of a change's JSON object (events, hooks):
  * @database is the id of the database that numbered it. */

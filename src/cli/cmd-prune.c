@@ -14,6 +14,7 @@ typedef struct {
 	guint64 feed;
 	guint64 expired, tombstones, soft, seen, events;
 	GPtrArray *doomed;   /* keys to delete, per table */
+	GPtrArray *hooks;    /* CliHook: they hold the feed back too */
 } Prune;
 
 static gboolean
@@ -46,6 +47,31 @@ pick_soft (const char *address, const BdbSoftCounter *c, gpointer data)
 }
 
 static gboolean
+lowest_cursor (const char *name, guint64 seq, gpointer data)
+{
+	guint64 *low = data;
+	*low = MIN (*low, seq);
+	return TRUE;
+}
+
+/* Changes after the lowest cursor are kept, and a configured hook that
+ * has not run yet (no cursor) keeps them all: it has taken nothing. */
+static gboolean
+prune_feed (Prune *p, BdbTxn *txn, GError **error)
+{
+	guint64 low = G_MAXUINT64;
+	if (!bdb_txn_foreach_cursor (txn, lowest_cursor, &low, error))
+		return FALSE;
+	for (guint i = 0; i < p->hooks->len; i++) {
+		guint64 seq;
+		if (!bdb_txn_get_cursor (txn, ((CliHook *) p->hooks->pdata[i])->cursor, &seq, error))
+			return FALSE;
+		low = MIN (low, seq);
+	}
+	return bdb_txn_prune_changes (txn, p->feed_before, low, &p->feed, error);
+}
+
+static gboolean
 prune_all (BdbTxn *txn, gpointer data, GError **error)
 {
 	Prune *p = data;
@@ -67,7 +93,7 @@ prune_all (BdbTxn *txn, gpointer data, GError **error)
 			return FALSE;
 	return bdb_txn_prune_seen (txn, p->seen_before, &p->seen, error) &&
 	       bdb_txn_prune_events (txn, p->events_before, &p->events, error) &&
-	       bdb_txn_prune_feed (txn, p->feed_before, &p->feed, error);
+	       prune_feed (p, txn, error);
 }
 
 int
@@ -103,19 +129,22 @@ cmd_prune (Cli *cli, int argc, char **argv)
 	p.feed_before = p.now - fd;
 	p.seen_before = p.now - se;
 	p.tombstone_before = p.now - rm;
-	if (!cli_policy (cli, &p.policy, &error)) {
+	if (!cli_policy (cli, &p.policy, &error) || !(p.hooks = cli_hooks (cli, &error))) {
 		cli_error (cli, cli->config_path, error);
 		g_error_free (error);
 		return EX_CONFIG;
 	}
-	if ((status = cli_open (cli)) != EX_OK)
+	if ((status = cli_open (cli)) != EX_OK) {
+		g_ptr_array_unref (p.hooks);
 		return status;
+	}
 	BdbStore *store = cli->store;
 	const char *db = cli_db_path (cli);
 	p.doomed = g_ptr_array_new_with_free_func (g_free);
 	if (!bdb_store_write (store, prune_all, &p, &error)) {
 		status = cli_fail (cli, db, &error);
 		g_ptr_array_unref (p.doomed);
+		g_ptr_array_unref (p.hooks);
 		return cli_finish (cli, status);
 	}
 	/* The pruning is committed whether or not the compaction can run
@@ -135,5 +164,6 @@ cmd_prune (Cli *cli, int argc, char **argv)
 		status = cli_fail (cli, db, &error);
 	}
 	g_ptr_array_unref (p.doomed);
+	g_ptr_array_unref (p.hooks);
 	return cli_finish (cli, status);
 }

@@ -41,6 +41,7 @@ static const CliCommand commands[] = {
 	{ "events", cmd_events, "", "Print the change feed: every change, numbered, as it commits (--follow).", CLI_STORE_READ, 0 },
 	{ "publish", FULL (cmd_publish), "", "Send this database's own changes to a log (a Redis stream, kcat) for other hosts.", CLI_STORE_WRITE, 0 },
 	{ "apply", FULL (cmd_apply), "[FILE | -]", "Merge changes other databases published (events --json, a Redis stream).", CLI_STORE_WRITE, 0 },
+	{ "hooks", cmd_hooks, "[run]", "Run the configured hooks for new changes (run), or show how far each has got.", CLI_STORE_READ, 0 },
 	{ "export", cmd_export, "", "Export the suppression list (CSV or JSON Lines).", CLI_STORE_READ, 0 },
 	{ "import", FULL (cmd_import), "FILE | -", "Merge a suppression list (ours or an ESP's export) into the database.", CLI_STORE_WRITE, 0 },
 	{ "add", FULL (cmd_add), "ADDRESS|DOMAIN...", "Suppress addresses (or domains) by hand.", CLI_STORE_WRITE, 0 },
