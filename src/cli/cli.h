@@ -210,10 +210,10 @@ gboolean cli_hook_wants (const CliHook *h, const BdbChange *c);
 typedef struct {
 	int status;                 /* as waitpid() gives it */
 	gboolean timed_out;         /* killed for taking longer than allowed */
-	GString *output;            /* the end of its standard output and error */
+	GString *output;            /* the end of its standard error */
 } CliRun;
 /* Run "/bin/sh -c @command" with @input (@len bytes) on its standard
- * input, @env (NULL-terminated name, value, name, value...) added to the
+ * input, our standard output as its own, @env (NULL-terminated name, value, name, value...) added to the
  * environment, killing its process group after @timeout_ms.  FALSE with
  * @error only when it could not be run at all.  cli_run_clear() after. */
 gboolean cli_run_command (const char *command, const char *input, gsize len, const char *const *env,

@@ -308,6 +308,22 @@ typedef struct {
 	gboolean busy;         /* another runner has it */
 } Outcome;
 
+/* What a command that worked said on its standard error (an adapter's
+ * "not a member", a change it was refused): passed on, line by line. */
+static void
+say_stderr (Cli *cli, const CliHook *hook, guint64 seq, const GString *text)
+{
+	if (!text || !text->len)
+		return;
+	g_auto (GStrv) lines = g_strsplit (text->str, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		if (!**l)
+			continue;
+		g_autofree char *safe = cli_safe (*l);
+		cli_warn (cli, "%s: change %" G_GUINT64_FORMAT ": %s", hook->name, seq, safe);
+	}
+}
+
 /* Run one hook over everything after its cursor, or until it fails.
  * FALSE with @error on a database error. */
 static gboolean
@@ -342,6 +358,7 @@ run_hook (Cli *cli, BdbStore *store, const CliHook *hook, gint64 now, gboolean r
 			                      "BOUNCEDB_DB_ID", id, "BOUNCEDB_DB", cli_db_path (cli), NULL };
 			CliRun run;
 			GError *e = NULL;
+			fflush (stdout);  /* the command writes there too */
 			gboolean ran = cli_run_command (hook->command, p->json, strlen (p->json), env,
 			                                hook->timeout_ms, &run, &e);
 			gint64 when = cli_now ();
@@ -355,6 +372,7 @@ run_hook (Cli *cli, BdbStore *store, const CliHook *hook, gint64 now, gboolean r
 				r.state.last_success = when;
 				g_clear_pointer (&r.state.last_error, g_free);
 				ok = commit (store, &r, passed, error);
+				say_stderr (cli, hook, p->seq, run.output);
 			} else {
 				char *why = ran ? cli_run_describe (&run, hook->timeout_ms) : g_strdup (e->message);
 				g_clear_error (&e);

@@ -1,6 +1,6 @@
 /* Running a hook's command: `/bin/sh -c COMMAND`, a change's JSON on its
- * standard input, its output kept (the end of it) for the error message,
- * and a time limit.
+ * standard input, its standard error kept (the end of it) for the error
+ * message, its standard output ours, and a time limit.
  *
  * The command runs in a process group of its own, so that a pipeline or
  * a script's children are killed with it when the time is up (SIGTERM,
@@ -105,7 +105,6 @@ cli_run_command (const char *command, const char *input, gsize len, const char *
 	if (pid == 0) {
 		setpgid (0, 0);
 		dup2 (in[0], 0);
-		dup2 (out[1], 1);
 		dup2 (out[1], 2);
 		signal (SIGPIPE, SIG_DFL);
 		signal (SIGCHLD, SIG_DFL);

@@ -613,6 +613,10 @@ if have cmake && [ -n "${BUILDDIR:-}" ] && [ -f "$BUILDDIR/cmake_install.cmake" 
 	done
 	ok
 	[ -x "$R/share/doc/bouncedb/contrib/sieve/bouncedb-ingest" ] || fail "install: the Sieve wrapper is not executable"
+	for f in mailman3 listmonk webhook; do
+		ok
+		[ -x "$R/share/doc/bouncedb/contrib/hooks/$f" ] || fail "install: the $f hook adapter is not executable"
+	done
 	ok
 	readlink "$R/$libdir/libbouncedb.so.0" | grep -q '^libbouncedb\.so\.0\.' || fail "install: no SOVERSION link"
 	ok
