@@ -67,6 +67,10 @@ typedef enum {
 	BDB_FIELD_ORIGINAL_DATE,
 	BDB_FIELD_LIST_ID,
 	BDB_FIELD_FEEDBACK_ID,
+	/* The recipient the address the bounce came back to names, when that
+	 * is a VERP address (bounces+alice=example.com@lists.example.org):
+	 * the recipient when the report names nobody; else only compared. */
+	BDB_FIELD_VERP_RECIPIENT,
 	BDB_FIELD_COUNT
 } BdbField;
 
@@ -100,6 +104,10 @@ typedef struct {
 	/* NULL-terminated names of extra original-message headers to keep,
 	 * e.g. "X-Campaign-ID"; borrowed, may be NULL. */
 	const char *const *keep_headers;
+	/* NULL-terminated bounce addresses ("bounces@lists.example.org") whose
+	 * VERP forms name a recipient, besides any "bounces+..." and Mailman's
+	 * "LIST-bounces+..."; borrowed, may be NULL. */
+	const char *const *verp_bases;
 } BdbParseOptions;
 
 /* Fill @opts with the defaults. */

@@ -10,6 +10,15 @@
  * which recipient it is about.  A report without a valid, fresh token for
  * the recipient it names cannot suppress anyone (policy.h).  Keys have ids
  * so they can be rotated: the first key signs, every key verifies.
+ *
+ * The VERP form writes the recipient in too, before the token:
+ *
+ *     bounces+alice=example.com+KEYID.DAY.MAC@lists.example.org
+ *
+ * so a bounce whose text names nobody is still attributed (the recipient
+ * is decoded from the address it came back to) and verified: the token is
+ * what follows the last '+', as in the plain form, and covers only the
+ * recipient it was signed for.
  */
 #ifndef BOUNCEDB_SIGN_H
 #define BOUNCEDB_SIGN_H
@@ -34,6 +43,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BdbSigner, bdb_signer_free)
  * address.  g_free() it. */
 BDB_API char *bdb_sign_envelope (const BdbSigner *signer, const char *base, const char *recipient,
                                  gint64 day, GError **error);
+
+/* The same in the VERP form: the recipient and the token together. */
+BDB_API char *bdb_sign_envelope_verp (const BdbSigner *signer, const char *base, const char *recipient,
+                                      gint64 day, GError **error);
 
 typedef enum {
 	BDB_TOKEN_VALID = 0,

@@ -47,6 +47,7 @@ struct _Cli {
 	BdbStore *store;
 	BdbTxn *txn;                /* with CLI_STORE_READ */
 	char **campaign_headers;    /* [feed] campaign_headers, once read */
+	char **verp_bases;          /* [verify] base, once read (for parsing) */
 };
 
 /* ---- errors.c: the one place an error becomes an exit status ---- */
@@ -97,8 +98,9 @@ void cli_record_members (CliJson *b, const BdbRecord *record, const BdbVerdict *
 gboolean cli_load_config (Cli *cli, const char *path, GError **error);
 /* The classification rules: built-in plus [classify] rules_file. */
 BdbRules *cli_rules (Cli *cli, GError **error);
-/* Parse limits from [limits] and [parse] keep_headers into @opts; the
- * returned strv (free with g_strfreev) backs opts->keep_headers. */
+/* Parse limits from [limits] and [parse] keep_headers into @opts, and the
+ * VERP base from [verify] base; the returned strv (free with g_strfreev)
+ * backs opts->keep_headers, @cli the rest. */
 char **cli_parse_options_from_config (Cli *cli, BdbParseOptions *opts);
 
 /* A size ("64k", "2m") or a count, and a plain number, from the config. */

@@ -30,6 +30,16 @@ explain_record (const BdbRules *rules, const BdbRecord *rec, const BdbVerdict *v
 	line ("kind", bdb_record_get (rec, BDB_FIELD_KIND));
 	line ("read by", bdb_record_get (rec, BDB_FIELD_EXTRACTOR));
 	line ("source", bdb_record_get (rec, BDB_FIELD_RECIPIENT_SOURCE));
+	/* The envelope named somebody else: the report's own fields win, but
+	 * an operator should see it (a forwarded address, or a forgery). */
+	const char *verp = bdb_record_get (rec, BDB_FIELD_VERP_RECIPIENT);
+	const char *rcpt = bdb_record_get (rec, BDB_FIELD_RECIPIENT);
+	const char *orcpt = bdb_record_get (rec, BDB_FIELD_ORIGINAL_RECIPIENT);
+	g_autofree char *norcpt = orcpt ? bdb_address_normalize (orcpt, BDB_ADDRESS_UNICODE_DOMAIN, NULL) : NULL;
+	if (verp && g_strcmp0 (verp, rcpt) != 0 && g_strcmp0 (verp, norcpt) != 0) {
+		g_autofree char *s = g_strdup_printf ("%s (the report's own recipient is used)", verp);
+		line ("verp mismatch", s);
+	}
 	line ("action", bdb_record_get (rec, BDB_FIELD_ACTION));
 	if (status && dsn && strcmp (status, dsn) != 0) {
 		g_autofree char *s = g_strdup_printf ("%s (Status: %s, refined by the diagnostic)", status, dsn);

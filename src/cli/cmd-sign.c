@@ -7,7 +7,10 @@ int
 cmd_sign (Cli *cli, int argc, char **argv)
 {
 	g_autofree char *key_file = NULL, *base = NULL, *date = NULL;
+	gboolean verp = FALSE;
 	GOptionEntry entries[] = {
+		{ "verp", 0, 0, G_OPTION_ARG_NONE, &verp,
+		  "Write the recipient into the address too (VERP): bounces+alice=example.com+TOKEN@...", NULL },
 		{ "key-file", 0, 0, G_OPTION_ARG_FILENAME, &key_file, "Keys (default: [verify] key_file)", "FILE" },
 		{ "base", 'b', 0, G_OPTION_ARG_STRING, &base,
 		  "The bounce address to sign (default: [verify] base)", "ADDRESS" },
@@ -21,7 +24,9 @@ cmd_sign (Cli *cli, int argc, char **argv)
 	                            "\n"
 	                            "Example:\n"
 	                            "  bouncedb sign --base bounces@lists.example.org alice@example.com\n"
-	                            "  -> bounces+k1.20415.3f1c0a9b2e7d@lists.example.org",
+	                            "  -> bounces+k1.20415.3f1c0a9b2e7d@lists.example.org\n"
+	                            "  bouncedb sign --verp --base bounces@lists.example.org alice@example.com\n"
+	                            "  -> bounces+alice=example.com+k1.20415.3f1c0a9b2e7d@lists.example.org",
 	                                entries, &argc, &argv);
 	if (status != EX_OK)
 		return status;
@@ -47,7 +52,9 @@ cmd_sign (Cli *cli, int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		g_autofree char *rcpt = cli_normalize_input (cli, argv[i], &error);
-		g_autofree char *signed_addr = rcpt ? bdb_sign_envelope (signer, b, rcpt, when / 86400, &error) : NULL;
+		g_autofree char *signed_addr = !rcpt ? NULL
+		                               : verp ? bdb_sign_envelope_verp (signer, b, rcpt, when / 86400, &error)
+		                               : bdb_sign_envelope (signer, b, rcpt, when / 86400, &error);
 		if (!signed_addr) {
 			g_autofree char *safe = cli_safe (argv[i]);
 			cli_warn (cli, "'%s': %s", safe, error->message);

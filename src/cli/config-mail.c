@@ -55,6 +55,13 @@ cli_parse_options_from_config (Cli *cli, BdbParseOptions *opts)
 	g_ptr_array_add (keep, NULL);
 	char **strv = (char **) g_ptr_array_free (keep, FALSE);
 	opts->keep_headers = (const char *const *) strv;
+	/* The bounce address [verify] base signs is a VERP base too. */
+	if (!cli->verp_bases) {
+		g_autofree char *base = g_key_file_get_string (kf, "verify", "base", NULL);
+		cli->verp_bases = g_new0 (char *, 2);
+		cli->verp_bases[0] = base && *base ? g_steal_pointer (&base) : NULL;
+	}
+	opts->verp_bases = (const char *const *) cli->verp_bases;
 	return strv;
 }
 

@@ -159,6 +159,7 @@ finish (Cli *cli, int status)
 	g_free (cli->db_option);
 	g_free (cli->db_dir);
 	g_strfreev (cli->campaign_headers);
+	g_strfreev (cli->verp_bases);
 	return status;
 }
 

@@ -45,6 +45,7 @@ bdb_limits_effective (const BdbParseOptions *given)
 		if (given->max_address_bytes)
 			o.max_address_bytes = given->max_address_bytes;
 		o.keep_headers = given->keep_headers;
+		o.verp_bases = given->verp_bases;
 	}
 	return o;
 }

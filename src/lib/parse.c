@@ -126,6 +126,7 @@ static const BdbReportReader readers[] = {
 	{ "text-bounce", BDB_KIND_DSN, bdb_read_text_bounce },
 	{ "unsubscribe", BDB_KIND_ARF, bdb_read_unsubscribe },
 	{ "autoreply", BDB_KIND_AUTOREPLY, bdb_read_autoreply },
+	{ "verp", BDB_KIND_DSN, bdb_read_verp },
 };
 
 static void

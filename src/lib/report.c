@@ -46,6 +46,7 @@ static const char *const field_names[BDB_FIELD_COUNT] = {
 	[BDB_FIELD_ORIGINAL_DATE] = "original_date",
 	[BDB_FIELD_LIST_ID] = "list_id",
 	[BDB_FIELD_FEEDBACK_ID] = "feedback_id",
+	[BDB_FIELD_VERP_RECIPIENT] = "verp_recipient",
 };
 
 const char *

@@ -9,6 +9,7 @@
 #include <bouncedb/error.h>
 #include <bouncedb/sign.h>
 #include "text.h"
+#include "verp.h"
 
 #define MAC_BYTES 6
 #define MIN_SECRET 16
@@ -114,9 +115,9 @@ compute_mac (const Key *k, const char *recipient, gint64 day, char out[2 * MAC_B
 		g_snprintf (out + 2 * i, 3, "%02x", digest[i]);
 }
 
-char *
-bdb_sign_envelope (const BdbSigner *signer, const char *base, const char *recipient, gint64 day,
-                   GError **error)
+/* "KEYID.DAY.MAC" for @recipient, or NULL when @base is not an address. */
+static char *
+token_for (const BdbSigner *signer, const char *base, const char *recipient, gint64 day, GError **error)
 {
 	const char *at = base ? strrchr (base, '@') : NULL;
 	if (!at || at == base || !at[1]) {
@@ -126,7 +127,31 @@ bdb_sign_envelope (const BdbSigner *signer, const char *base, const char *recipi
 	const Key *k = &g_array_index (signer->keys, Key, 0);
 	char mac[2 * MAC_BYTES + 1];
 	compute_mac (k, recipient, day, mac);
-	return g_strdup_printf ("%.*s+%s.%" G_GINT64_FORMAT ".%s%s", (int) (at - base), base, k->id, day, mac, at);
+	return g_strdup_printf ("%s.%" G_GINT64_FORMAT ".%s", k->id, day, mac);
+}
+
+char *
+bdb_sign_envelope (const BdbSigner *signer, const char *base, const char *recipient, gint64 day,
+                   GError **error)
+{
+	g_autofree char *token = token_for (signer, base, recipient, day, error);
+	if (!token)
+		return NULL;
+	const char *at = strrchr (base, '@');
+	return g_strdup_printf ("%.*s+%s%s", (int) (at - base), base, token, at);
+}
+
+char *
+bdb_sign_envelope_verp (const BdbSigner *signer, const char *base, const char *recipient, gint64 day,
+                        GError **error)
+{
+	g_autofree char *token = token_for (signer, base, recipient, day, error);
+	if (!token)
+		return NULL;
+	char *verp = bdb_verp_encode (base, recipient, token);
+	if (!verp)
+		g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID, "'%s' is not an address", recipient);
+	return verp;
 }
 
 BdbTokenResult

@@ -14,6 +14,7 @@
 #include <bouncedb/address.h>
 #include <bouncedb/error.h>
 #include "view.h"
+#include "verp.h"
 #include "limits-private.h"
 #include "text.h"
 
@@ -644,6 +645,20 @@ read_top_headers (GMimeMessage *msg, BdbReport *report)
 }
 
 
+/* The first envelope address the bounce came back to that is a VERP
+ * address names its recipient (verp.h). */
+static void
+read_verp (BdbReport *report, const BdbParseOptions *opts)
+{
+	for (guint i = 0; i < report->senders->len; i++) {
+		g_autofree char *rcpt = bdb_verp_decode (report->senders->pdata[i], opts->verp_bases);
+		if (rcpt) {
+			bdb_report_set (report, BDB_FIELD_VERP_RECIPIENT, rcpt, -1);
+			return;
+		}
+	}
+}
+
 void
 bdb_view_register_types (void)
 {
@@ -671,6 +686,7 @@ bdb_view_init (BdbMessageView *view, GMimeMessage *msg, const BdbParseOptions *o
 	if (!w.error) {
 		collect_text (&w);
 		read_original (&w.view, report);
+		read_verp (report, opts);
 		bdb_message_view_shape (&w.view, report);
 	}
 	g_ptr_array_unref (w.text_parts);

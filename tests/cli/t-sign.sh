@@ -105,4 +105,45 @@ expect_status 1 "the genuine one suppressed bob" -- $B check --db "$TMP/db" bob@
 expect_status 0 "verification off" -- sh -c "'$BOUNCEDB' ingest --db '$TMP/db2' < '$TMP/forged.eml'"
 expect_status 1 "unprotected database believes it" -- "$BOUNCEDB" check --db "$TMP/db2" carol@example.com
 
+# --- sign --verp: the recipient and the token together ---------------------------
+expect_status 0 "sign --verp" -- $B sign --verp erin@example.com
+ERIN=$(cat "$TMP/out")
+case $ERIN in bounces+erin=example.com+k1.*@lists.example.org) ok ;; *) fail "VERP-signed address looks wrong: $ERIN" ;; esac
+# A notice whose text names nobody, come back to erin's signed VERP
+# address: attributed by the address, verified by its token.
+useless() {
+	cat <<MSG
+Delivered-To: $1
+From: MAILER-DAEMON@mx.example.net
+To: $1
+Subject: Delivery failure
+Date: Mon, 16 Nov 2026 10:00:00 +0000
+Message-ID: <$2@mx.example.net>
+
+Your message could not be delivered.
+550 5.1.1 mailbox unavailable
+MSG
+}
+useless "$ERIN" v1 >"$TMP/verp.eml"
+expect_status 0 "explain a VERP bounce" -- $B explain "$TMP/verp.eml"
+expect_grep "^erin@example.com" "$TMP/out" "explain: the recipient from the VERP address"
+expect_grep "source  *verp" "$TMP/out" "explain: the evidence is verp"
+expect_status 0 "ingest a VERP bounce whose text names nobody" -- sh -c "$B ingest --db '$TMP/db' < '$TMP/verp.eml'"
+expect_status 1 "the signed VERP bounce suppresses erin" -- $B check --db "$TMP/db" erin@example.com
+# Mailman's format decodes the same way (unsigned: believed when not verifying).
+useless news-bounces+frank=example.com@lists.example.org v2 >"$TMP/mailman.eml"
+expect_status 0 "explain a Mailman VERP bounce" -- "$BOUNCEDB" explain "$TMP/mailman.eml"
+expect_grep "^frank@example.com" "$TMP/out" "Mailman's LIST-bounces+local=domain"
+expect_status 0 "ingest it without verification" -- sh -c "'$BOUNCEDB' ingest --db '$TMP/db3' < '$TMP/mailman.eml'"
+expect_status 1 "frank is suppressed" -- "$BOUNCEDB" check --db "$TMP/db3" frank@example.com
+# A report that names someone else than its VERP address: explain shows
+# the mismatch, the report's recipient wins, and erin's token does not
+# cover him.
+dsn grace@example.com "$ERIN" v3 >"$TMP/mismatch.eml"
+expect_status 0 "explain a mismatch" -- $B explain "$TMP/mismatch.eml"
+expect_grep "^grace@example.com" "$TMP/out" "the report's own recipient wins"
+expect_grep "verp mismatch  *erin@example.com" "$TMP/out" "explain shows the VERP recipient that differs"
+expect_status 0 "ingest the mismatch" -- sh -c "$B ingest --db '$TMP/db' --keep '$TMP/keep' < '$TMP/mismatch.eml'"
+expect_status 0 "a token for erin does not suppress grace" -- $B check --db "$TMP/db" grace@example.com
+
 done_testing

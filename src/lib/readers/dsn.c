@@ -355,7 +355,9 @@ fill_from_transcript (const char *text, BdbReport *report)
  * the human-readable part names the failed addresses: read them from the
  * text, with the text extractors.  Only when the text names exactly as
  * many new addresses as there are blocks without one, taken in order; a
- * block keeps its own Action, Status and Diagnostic-Code. */
+ * block keeps its own Action, Status and Diagnostic-Code.  A single such
+ * block in a bounce that came back to a VERP address takes the recipient
+ * the address names (verp.h), before any guess from the text. */
 static void
 fill_missing_recipients (const BdbMessageView *view, BdbReport *report)
 {
@@ -365,6 +367,11 @@ fill_missing_recipients (const BdbMessageView *view, BdbReport *report)
 		if (!rec->v[BDB_FIELD_RECIPIENT])
 			g_ptr_array_add (missing, rec);
 	}
+	/* One block without a recipient in a bounce that came back to a VERP
+	 * address: the envelope says who it was for. */
+	if (missing->len == 1 && report->v[BDB_FIELD_VERP_RECIPIENT] &&
+	    bdb_record_set_recipient (missing->pdata[0], report->v[BDB_FIELD_VERP_RECIPIENT], "verp"))
+		return;
 	if (missing->len == 0 || !view->text)
 		return;
 	BdbReport *scratch = bdb_read_text_records (view, report);

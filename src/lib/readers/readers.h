@@ -27,6 +27,7 @@ gboolean bdb_read_feedback_report (const BdbMessageView *view, BdbReport *report
 gboolean bdb_read_text_bounce (const BdbMessageView *view, BdbReport *report);      /* text-bounce.c */
 gboolean bdb_read_unsubscribe (const BdbMessageView *view, BdbReport *report);      /* unsubscribe.c */
 gboolean bdb_read_autoreply (const BdbMessageView *view, BdbReport *report);        /* autoreply.c */
+gboolean bdb_read_verp (const BdbMessageView *view, BdbReport *report);             /* verp.c */
 
 /* The records the text reader finds in @view, in a scratch report (for
  * the delivery-status reader to fill in what a broken status part lacks);
