@@ -192,7 +192,7 @@ EOF
 	[ -s "$TMP/comp.err" ] && fail "completion: errors: $(head -3 "$TMP/comp.err")"
 	sed -n 1,14p "$TMP/comp.out" >"$TMP/comp.got"
 	cat >"$TMP/comp.want" <<EOF
-parse explain ingest sweep check filter show list stats events hooks export import add remove prune serve sign help
+parse explain ingest sweep check filter show list stats events publish apply hooks export import add remove prune serve sign help
 sweep
 check
 --processed
