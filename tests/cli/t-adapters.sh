@@ -26,15 +26,6 @@ B() {
 freeport() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# wait_for COMMAND...: up to 20 s
-wait_for() {
-	n=0
-	while ! "$@" >/dev/null 2>&1; do
-		n=$((n + 1))
-		[ "$n" -gt 100 ] && return 1
-		sleep 0.2
-	done
-}
 # dsn RECIPIENT MESSAGE-ID [CAMPAIGN]: a bounce for RECIPIENT
 dsn() {
 	cat <<MSG
