@@ -15,6 +15,7 @@
  * everything) with the same arguments.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
 #include <string.h>
@@ -163,9 +164,35 @@ finish (Cli *cli, int status)
 	return status;
 }
 
+/* Started with standard input, output or error closed (some cron set-ups
+ * and daemons do that), the next file opened takes the free number: the
+ * database's data file became fd 2, and the next warning was written into
+ * it.  So each closed one of 0-2 gets /dev/null first, before anything
+ * opens a file; where there is no /dev/null, the root directory, which
+ * reads and writes nothing. */
+static void
+cli_guard_std_fds (void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl (fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* The lowest free number is @fd: the ones below are open. */
+		int n = open ("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (n < 0)
+			n = open ("/", O_RDONLY | O_DIRECTORY);
+		if (n < 0)
+			_exit (EX_OSERR);
+		if (n != fd) {
+			dup2 (n, fd);
+			close (n);
+		}
+	}
+}
+
 int
 main (int argc, char **argv)
 {
+	cli_guard_std_fds ();
 	/* The character set only: bouncedb speaks English, and its numbers
 	 * are read by programs too.  Loading every category of a locale took
 	 * a tenth of a `check`. */
