@@ -100,11 +100,72 @@ test_xtext (void **state)
 	assert_string_equal (bdb_xtext_decode_inplace (c), "+");
 }
 
+/* RFC 5321's lengths, in octets: local part 64, domain 253 (255 on the
+ * wire), label 63, the whole address 254.  Longer ones are no address
+ * anybody can receive mail at, and made database keys LMDB cannot hold
+ * (issue 18: a 64-octet local part at a 250-octet domain blocked a pipe
+ * and a sweep forever). */
+static void
+test_rfc5321_lengths (void **state)
+{
+	g_autofree char *l64 = g_strnfill (64, 'l');
+	g_autofree char *l65 = g_strnfill (65, 'l');
+	g_autofree char *label63 = g_strnfill (63, 'd');
+	g_autofree char *label64 = g_strnfill (64, 'd');
+	/* 63+1+63+1+63+1+57 = 249 octets, +".com" = 253. */
+	g_autofree char *tail57 = g_strnfill (57, 'd');
+	g_autofree char *d253 = g_strdup_printf ("%s.%s.%s.%s.com", label63, label63, label63, tail57);
+	g_autofree char *d254 = g_strdup_printf ("%s.%s.%s.%sd.com", label63, label63, label63, tail57);
+	assert_int_equal (strlen (d253), 253);
+	const struct {
+		const char *local, *domain;
+		gboolean valid;
+	} t[] = {
+		{ l64, "example.com", TRUE },
+		{ l65, "example.com", FALSE },
+		{ "a", label63, TRUE },
+		{ "a", label64, FALSE },
+		{ "a", d253, TRUE },          /* 255 octets in all: over 254 */
+		{ "a", d254, FALSE },
+		{ l64, d253, FALSE },         /* the case of issue 18: 318 octets */
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS (t); i++) {
+		g_autofree char *in = g_strdup_printf ("%s@%s", t[i].local, t[i].domain);
+		for (int flags = 0; flags < 8; flags++) {
+			GError *error = NULL;
+			g_autofree char *got = bdb_address_normalize (in, (BdbAddressFlags) flags, &error);
+			gboolean want = t[i].valid && strlen (in) <= 254;
+			if (want != (got != NULL))
+				fail_msg ("case %zu (%zu octets), flags %d: %s", i, strlen (in), flags,
+				          got ? "accepted" : error->message);
+			if (got)
+				assert_true (strlen (got) <= 254);
+			else
+				assert_int_equal (error->code, BDB_ERROR_INVALID);
+			g_clear_error (&error);
+		}
+	}
+	/* 254 octets exactly is an address. */
+	g_autofree char *l62 = g_strnfill (62, 'l');
+	g_autofree char *d191 = g_strdup_printf ("%s.%s.%s", label63, label63, label63);
+	g_autofree char *a254 = g_strdup_printf ("%s@%s", l62, d191);
+	assert_int_equal (strlen (a254), 254);
+	g_autofree char *ok = bdb_address_normalize (a254, 0, NULL);
+	assert_non_null (ok);
+	/* A label that is not ASCII is measured in its A-label form: 58 'a'
+	 * and an 'é' are 60 octets of UTF-8 and 66 as "xn--...". */
+	g_autofree char *a58 = g_strnfill (58, 'a');
+	g_autofree char *idn = g_strdup_printf ("x@%s\xc3\xa9.example", a58);
+	g_autofree char *idn_out = bdb_address_normalize (idn, 0, NULL);
+	assert_null (idn_out);
+}
+
 int
 main (void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test (test_normalize_table),
+		cmocka_unit_test (test_rfc5321_lengths),
 		cmocka_unit_test (test_domain),
 		cmocka_unit_test (test_xtext),
 	};

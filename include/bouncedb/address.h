@@ -26,6 +26,9 @@ typedef enum {
  * xtext and \x{...} escapes (all of this unless BDB_ADDRESS_STRICT), lowercases the domain (and the local part
  * unless BDB_ADDRESS_KEEP_LOCAL_CASE), and converts an internationalised
  * domain to its ASCII (A-label) form unless BDB_ADDRESS_UNICODE_DOMAIN.
+ * RFC 5321's lengths hold for the result, in octets: a local part of at
+ * most 64, a domain of at most 253 with labels of at most 63 (measured as
+ * A-labels), at most 254 in all.
  * Returns a newly allocated string (g_free()), or NULL with @error set to
  * BDB_ERROR_INVALID naming what is wrong. */
 BDB_API char *bdb_address_normalize (const char *text, BdbAddressFlags flags,

@@ -195,12 +195,44 @@ is_ascii (const char *s)
 	return TRUE;
 }
 
+/* RFC 5321 4.5.3.1 and RFC 1035 2.3.4, in octets (RFC 6531 3.3 too): a
+ * domain name of 255 octets on the wire is 253 in text without the root
+ * dot, a label at most 63; a path holds 256 octets with its angle
+ * brackets, so a mailbox at most 254.  No real address is longer, and
+ * every key the store derives from an address (event keys, the domain
+ * tallies) is bounded because these are (doc/store-format.md). */
+#define MAX_LOCAL 64
+#define MAX_DOMAIN 253
+#define MAX_LABEL 63
+#define MAX_ADDRESS 254
+
+/* An ASCII label longer than MAX_LABEL?  (A label that is not ASCII is
+ * measured in its A-label form, after IDNA.) */
+static gboolean
+has_long_label (const char *d)
+{
+	const char *start = d;
+	gboolean ascii = TRUE;
+	for (const char *p = d;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (ascii && p - start > MAX_LABEL)
+				return TRUE;
+			if (*p == '\0')
+				return FALSE;
+			start = p + 1;
+			ascii = TRUE;
+		} else if ((guchar) *p >= 0x80) {
+			ascii = FALSE;
+		}
+	}
+}
+
 static gboolean
 domain_ok (const char *d)
 {
 	gsize n = strlen (d);
 
-	if (n == 0 || n > 255)
+	if (n == 0 || n > MAX_DOMAIN)
 		return FALSE;
 	if (d[0] == '[')  /* address literal: [192.0.2.1], [IPv6:...] */
 		return d[n - 1] == ']' && n > 2 && !strpbrk (d, " \t@");
@@ -213,7 +245,7 @@ domain_ok (const char *d)
 		if (c < 0x80 && !g_ascii_isalnum (c) && c != '-' && c != '.' && c != '_')
 			return FALSE;
 	}
-	return TRUE;
+	return !has_long_label (d);
 }
 
 static gboolean
@@ -221,7 +253,7 @@ local_ok (const char *l)
 {
 	gsize n = strlen (l);
 
-	if (n == 0 || n > 64)  /* RFC 5321 4.5.3.1.1, in octets (RFC 6531 too) */
+	if (n == 0 || n > MAX_LOCAL)
 		return FALSE;
 	if (l[0] == '"')
 		return n >= 2 && l[n - 1] == '"';
@@ -292,6 +324,11 @@ finish (const char *s, BdbAddressFlags flags, GError **error)
 		char *lower = bdb_text_strdown (local);
 		g_free (local);
 		local = lower;
+	}
+	if (strlen (local) + 1 + strlen (domain) > MAX_ADDRESS) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID,
+		             "'%s' is longer than an address may be (%d octets)", s, MAX_ADDRESS);
+		return NULL;
 	}
 	return g_strconcat (local, "@", domain, NULL);
 }
