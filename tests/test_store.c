@@ -218,6 +218,126 @@ test_events_counters_seen_tally (void **state)
 	bdb_txn_abort (txn);
 }
 
+/* Keys made from what a message says are bounded: a tally name or an
+ * address in an event key too long for LMDB (511 bytes) takes a hashed
+ * form instead of failing the write on every retry (issue 18). */
+typedef struct {
+	GPtrArray *names;
+	guint64 sum;
+	gint64 first, last;
+} TallySeen;
+
+static gboolean
+see_tally (const char *name, guint64 count, gint64 first, gint64 last, gpointer data)
+{
+	TallySeen *t = data;
+	g_ptr_array_add (t->names, g_strdup (name));
+	t->sum += count;
+	t->first = first;
+	t->last = last;
+	return TRUE;
+}
+
+static char *
+long_name (char fill, gsize len)
+{
+	g_autofree char *tail = g_strnfill (len - strlen ("hostunknown|d.example|"), fill);
+	return g_strconcat ("hostunknown|d.example|", tail, NULL);
+}
+
+static gboolean
+long_keys (BdbTxn *txn, gpointer data, GError **error)
+{
+	g_autofree char *a = long_name ('a', 520), *a2 = long_name ('a', 600), *b = long_name ('b', 5000);
+	g_autofree char *addr = g_strnfill (600, 'x');
+	BdbEvent e = { .time = 7 };
+	g_strlcpy (e.disposition, "suppress", sizeof e.disposition);
+	return bdb_txn_tally_add (txn, a, 1, 20, error) &&
+	       bdb_txn_tally_add (txn, a, 1, 10, error) &&   /* the same long name: one counter */
+	       bdb_txn_tally_add (txn, a2, 1, 30, error) &&  /* shares its first 446 bytes with a */
+	       bdb_txn_tally_add (txn, b, 1, 40, error) &&
+	       bdb_txn_tally_add (txn, "hostunknown|d.example|short@d.example", 1, 50, error) &&
+	       bdb_txn_add_event (txn, addr, &e, 20, error) &&
+	       bdb_txn_add_event (txn, addr, &e, 20, error);
+}
+
+static gboolean
+drop_long_keys (BdbTxn *txn, gpointer data, GError **error)
+{
+	g_autofree char *b = long_name ('b', 5000);
+	g_autofree char *addr = g_strnfill (600, 'x');
+	return bdb_txn_delete_tally (txn, b, error) && bdb_txn_delete_events (txn, addr, error);
+}
+
+static void
+test_bounded_keys (void **state)
+{
+	Fixture *f = *state;
+	GError *error = NULL;
+	if (!bdb_store_write (f->store, long_keys, NULL, &error))
+		fail_msg ("long keys: %s", error->message);
+	BdbTxn *txn = bdb_store_read (f->store, &error);
+	TallySeen t = { g_ptr_array_new_with_free_func (g_free), 0, 0, 0 };
+	assert_true (bdb_txn_foreach_tally_span (txn, "hostunknown|d.example|", see_tally, &t, &error));
+	assert_int_equal (t.names->len, 4);  /* a, a2, b, short */
+	assert_int_equal (t.sum, 5);
+	guint hashed = 0;
+	for (guint i = 0; i < t.names->len; i++) {
+		const char *n = t.names->pdata[i];
+		assert_true (strlen (n) <= 511);
+		const char *hash = strrchr (n, '#');
+		if (hash) {
+			hashed++;
+			assert_int_equal (strlen (hash + 1), 64);
+		}
+	}
+	assert_int_equal (hashed, 3);
+	/* The short one, last in name order: first and last times. */
+	assert_int_equal (t.first, 50);
+	assert_int_equal (t.last, 50);
+	g_ptr_array_unref (t.names);
+	EventCount ec = { 0 };
+	g_autofree char *addr = g_strnfill (600, 'x');
+	assert_true (bdb_txn_foreach_event (txn, addr, count_event, &ec, &error));
+	assert_int_equal (ec.n, 2);
+	bdb_txn_abort (txn);
+
+	assert_true (bdb_store_write (f->store, drop_long_keys, NULL, &error));
+	txn = bdb_store_read (f->store, &error);
+	t = (TallySeen) { g_ptr_array_new_with_free_func (g_free), 0, 0, 0 };
+	assert_true (bdb_txn_foreach_tally_span (txn, "hostunknown|d.example|", see_tally, &t, &error));
+	assert_int_equal (t.names->len, 3);
+	g_ptr_array_unref (t.names);
+	ec = (EventCount) { 0 };
+	assert_true (bdb_txn_foreach_event (txn, addr, count_event, &ec, &error));
+	assert_int_equal (ec.n, 0);
+	bdb_txn_abort (txn);
+}
+
+/* A tally remembers the earliest and the latest time it was added to. */
+static gboolean
+tally_times (BdbTxn *txn, gpointer data, GError **error)
+{
+	return bdb_txn_tally_add (txn, "t|x", 1, 300, error) &&
+	       bdb_txn_tally_add (txn, "t|x", 1, 100, error) &&
+	       bdb_txn_tally_add (txn, "t|x", 1, 200, error);
+}
+
+static void
+test_tally_first_and_last (void **state)
+{
+	Fixture *f = *state;
+	assert_true (bdb_store_write (f->store, tally_times, NULL, NULL));
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	TallySeen t = { g_ptr_array_new_with_free_func (g_free), 0, 0, 0 };
+	assert_true (bdb_txn_foreach_tally_span (txn, "t|", see_tally, &t, NULL));
+	assert_int_equal (t.sum, 3);
+	assert_int_equal (t.first, 100);
+	assert_int_equal (t.last, 300);
+	g_ptr_array_unref (t.names);
+	bdb_txn_abort (txn);
+}
+
 static gboolean
 fill_map (BdbTxn *txn, gpointer data, GError **error)
 {
@@ -615,6 +735,8 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_suppression_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_domain_suppression_covers_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_events_counters_seen_tally, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_bounded_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_tally_first_and_last, setup, teardown),
 		cmocka_unit_test (test_map_grows_then_fills),
 		cmocka_unit_test (test_busy_writer_times_out),
 		cmocka_unit_test (test_read_only_and_versions),

@@ -205,7 +205,9 @@ typedef struct {
 
 BDB_API void bdb_event_clear (BdbEvent *e);
 /* Append an event for @address; keeps at most @keep events per address
- * (the oldest go).  @keep 0 keeps all. */
+ * (the oldest go).  @keep 0 keeps all.  An address longer than 254 bytes
+ * (which bdb_address_normalize() never returns) is kept, looked up and
+ * handed back in a bounded form (doc/store-format.md). */
 BDB_API gboolean bdb_txn_add_event (BdbTxn *txn, const char *address, const BdbEvent *e,
                                     guint keep, GError **error);
 /* Events of one address, oldest first, or of all addresses (address NULL)
@@ -229,11 +231,16 @@ BDB_API gboolean bdb_txn_prune_seen (BdbTxn *txn, gint64 before, guint64 *remove
 
 /* ---- counters keyed by text: per-domain tallies ---- */
 
-/* Add @n to the counter @name (e.g. "sender|example.com|blocked",
- * "hostunknown|example.com|user@example.com"). */
+/* Add @n to the counter @name (e.g.
+ * "hostunknown|example.com|user@example.com"), remembering the earliest
+ * and the latest @when.  A name longer than 511 bytes is kept in a bounded
+ * form (its start, '#', a SHA-256: doc/store-format.md), which is the name
+ * bdb_txn_foreach_tally() gives back and which its first 446 bytes still
+ * select. */
 BDB_API gboolean bdb_txn_tally_add (BdbTxn *txn, const char *name, gint64 n, gint64 when,
                                     GError **error);
-/* The counter @name (0 and 0 when absent), and setting it outright. */
+/* The counter @name (0 and 0 when absent), and setting it outright (its
+ * earliest time stays this database's own). */
 BDB_API gboolean bdb_txn_get_tally (BdbTxn *txn, const char *name, guint64 *count, gint64 *last,
                                     GError **error);
 BDB_API gboolean bdb_txn_set_tally (BdbTxn *txn, const char *name, guint64 count, gint64 last,
@@ -242,6 +249,11 @@ BDB_API gboolean bdb_txn_set_tally (BdbTxn *txn, const char *name, guint64 count
 typedef gboolean (*BdbTallyFunc) (const char *name, guint64 count, gint64 last, gpointer data);
 BDB_API gboolean bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTallyFunc fn,
                                         gpointer data, GError **error);
+/* The same, with the earliest time added too. */
+typedef gboolean (*BdbTallySpanFunc) (const char *name, guint64 count, gint64 first, gint64 last,
+                                      gpointer data);
+BDB_API gboolean bdb_txn_foreach_tally_span (BdbTxn *txn, const char *prefix, BdbTallySpanFunc fn,
+                                             gpointer data, GError **error);
 BDB_API gboolean bdb_txn_delete_tally (BdbTxn *txn, const char *name, GError **error);
 
 /* ---- the change feed ---------------------------------------------------- */

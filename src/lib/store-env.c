@@ -589,6 +589,19 @@ run_write (BdbStore *store, BdbWriteFunc fn, gpointer data, gboolean commit, GEr
 
 /* ---- low-level get/put --------------------------------------------------- */
 
+char *
+store_bounded_name (const char *name, gsize max)
+{
+	gsize n = strlen (name);
+	if (n <= max)
+		return g_strdup (name);
+	gsize keep = max - 65;
+	while (keep > 0 && ((guchar) name[keep] & 0xC0) == 0x80)
+		keep--;
+	g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, name, (gssize) n);
+	return g_strdup_printf ("%.*s#%s", (int) keep, name, hash);
+}
+
 gboolean
 store_get (BdbTxn *txn, Table t, const void *key, gsize klen, MDB_val *val, gboolean *found,
      GError **error)
@@ -596,7 +609,7 @@ store_get (BdbTxn *txn, Table t, const void *key, gsize klen, MDB_val *val, gboo
 	*found = FALSE;
 	if (!txn->store->present[t])
 		return TRUE;
-	if (klen == 0 || klen > 511)  /* LMDB's default key limit */
+	if (klen == 0 || klen > STORE_MAX_KEY)
 		return TRUE;
 	MDB_val k = { klen, (void *) key };
 	int rc = mdb_get (txn->txn, txn->store->dbi[t], &k, val);
@@ -611,7 +624,7 @@ store_get (BdbTxn *txn, Table t, const void *key, gsize klen, MDB_val *val, gboo
 gboolean
 store_put (BdbTxn *txn, Table t, const void *key, gsize klen, const GByteArray *value, GError **error)
 {
-	if (klen == 0 || klen > 511) {
+	if (klen == 0 || klen > STORE_MAX_KEY) {
 		g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID, "key of %" G_GSIZE_FORMAT " bytes is too long", klen);
 		return FALSE;
 	}
@@ -622,7 +635,7 @@ store_put (BdbTxn *txn, Table t, const void *key, gsize klen, const GByteArray *
 gboolean
 store_del (BdbTxn *txn, Table t, const void *key, gsize klen, GError **error)
 {
-	if (!txn->store->present[t] || klen == 0 || klen > 511)
+	if (!txn->store->present[t] || klen == 0 || klen > STORE_MAX_KEY)
 		return TRUE;
 	MDB_val k = { klen, (void *) key };
 	int rc = mdb_del (txn->txn, txn->store->dbi[t], &k, NULL);

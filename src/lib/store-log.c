@@ -1,13 +1,27 @@
 /* The suppression database: what it remembers besides suppressions.  A
  * short event history per address, the fingerprints of messages already
  * applied (so a retried or re-swept message counts once), and tallies
- * keyed by text.  Pruning deletes through store_delete_where(). */
+ * keyed by text.  Pruning deletes through store_delete_where().
+ *
+ * Every key made here is bounded whatever it is given: an address in an
+ * event key is at most STORE_MAX_ADDRESS bytes and a tally name at most
+ * STORE_MAX_KEY, longer ones taking the hashed form of
+ * store_bounded_name().  One message must not be able to make a key LMDB
+ * refuses: that failure repeats on every retry. */
 #include <string.h>
 #include "store-private.h"
 
 /* ---- events ---------------------------------------------------------------- */
 
-/* Key: address, NUL, time (u64 BE), sequence (u32 BE). */
+/* The address as the events table holds it: at most STORE_MAX_ADDRESS
+ * bytes, which every normalised address is.  g_free(). */
+static char *
+event_address (const char *address)
+{
+	return store_bounded_name (address, STORE_MAX_ADDRESS);
+}
+
+/* Key: address (bounded), NUL, time (u64 BE), sequence (u32 BE). */
 static GByteArray *
 event_key (const char *address, gint64 time, guint32 seq)
 {
@@ -84,8 +98,9 @@ delete_first (const MDB_val *k, const MDB_val *v, gpointer data)
 }
 
 gboolean
-bdb_txn_add_event (BdbTxn *txn, const char *address, const BdbEvent *e, guint keep, GError **error)
+bdb_txn_add_event (BdbTxn *txn, const char *address_in, const BdbEvent *e, guint keep, GError **error)
 {
+	g_autofree char *address = event_address (address_in);
 	BdbWriter w;
 	bdb_writer_init (&w);
 	bdb_put_u8 (&w, RECORD_VERSION);
@@ -111,12 +126,6 @@ bdb_txn_add_event (BdbTxn *txn, const char *address, const BdbEvent *e, guint ke
 	gboolean ok = FALSE;
 	for (guint attempt = 0; attempt < 1000; attempt++) {
 		GByteArray *key = event_key (address, e->time, txn->event_seq++);
-		if (key->len > 511) {
-			g_byte_array_unref (key);
-			g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID, "address too long for the event table");
-			bdb_writer_clear (&w);
-			return FALSE;
-		}
 		MDB_val k = { key->len, key->data }, v = { w.buf->len, w.buf->data };
 		int rc = mdb_put (txn->txn, txn->store->dbi[T_EVENTS], &k, &v, MDB_NOOVERWRITE);
 		g_byte_array_unref (key);
@@ -141,11 +150,12 @@ bdb_txn_add_event (BdbTxn *txn, const char *address, const BdbEvent *e, guint ke
 }
 
 gboolean
-bdb_txn_foreach_event (BdbTxn *txn, const char *address, BdbEventFunc fn, gpointer data,
+bdb_txn_foreach_event (BdbTxn *txn, const char *address_in, BdbEventFunc fn, gpointer data,
                        GError **error)
 {
 	if (!txn->store->present[T_EVENTS])
 		return TRUE;
+	g_autofree char *address = address_in ? event_address (address_in) : NULL;
 	MDB_cursor *c;
 	if (!store_check (txn, mdb_cursor_open (txn->txn, txn->store->dbi[T_EVENTS], &c), "cursor", error))
 		return FALSE;
@@ -201,8 +211,9 @@ delete_all (const MDB_val *k, const MDB_val *v, gpointer data)
 }
 
 gboolean
-bdb_txn_delete_events (BdbTxn *txn, const char *address, GError **error)
+bdb_txn_delete_events (BdbTxn *txn, const char *address_in, GError **error)
 {
+	g_autofree char *address = event_address (address_in);
 	return store_delete_where (txn, T_EVENTS, address, strlen (address) + 1, delete_all, NULL, NULL,
 	                           "deleting events", error);
 }
@@ -248,54 +259,89 @@ bdb_txn_prune_seen (BdbTxn *txn, gint64 before, guint64 *removed, GError **error
 
 /* ---- tallies ------------------------------------------------------------------- */
 
-gboolean
-bdb_txn_get_tally (BdbTxn *txn, const char *name, guint64 *count, gint64 *last, GError **error)
+/* Value v1: version, count (u64), last (i64), then first (i64), which
+ * records written before it was added lack (first is then last). */
+static gboolean
+decode_tally (const MDB_val *v, guint64 *count, gint64 *first, gint64 *last, GError **error)
 {
-	MDB_val v;
-	gboolean found;
-	*count = 0;
-	*last = 0;
-	if (!store_get (txn, T_TALLY, name, strlen (name), &v, &found, error))
-		return FALSE;
-	if (found) {
-		BdbReader r;
-		bdb_reader_init (&r, v.mv_data, v.mv_size);
-		guint8 version = bdb_get_u8 (&r);
-		*count = bdb_get_u64 (&r);
-		*last = (gint64) bdb_get_u64 (&r);
-		if (r.bad || version != RECORD_VERSION)
-			return store_corrupt (error, "tally", version);
-	}
+	BdbReader r;
+	bdb_reader_init (&r, v->mv_data, v->mv_size);
+	guint8 version = bdb_get_u8 (&r);
+	*count = bdb_get_u64 (&r);
+	*last = (gint64) bdb_get_u64 (&r);
+	if (r.bad || version != RECORD_VERSION)
+		return store_corrupt (error, "tally", version);
+	*first = v->mv_size >= 1 + 8 + 8 + 8 ? (gint64) bdb_get_u64 (&r) : *last;
 	return TRUE;
 }
 
-gboolean
-bdb_txn_set_tally (BdbTxn *txn, const char *name, guint64 count, gint64 last, GError **error)
+/* The tally stored under @name (already bounded); *@found tells whether
+ * there is one (count, first and last are 0 when not). */
+static gboolean
+read_tally (BdbTxn *txn, const char *name, gboolean *found, guint64 *count, gint64 *first,
+            gint64 *last, GError **error)
+{
+	MDB_val v;
+	*count = 0;
+	*first = *last = 0;
+	if (!store_get (txn, T_TALLY, name, strlen (name), &v, found, error))
+		return FALSE;
+	return !*found || decode_tally (&v, count, first, last, error);
+}
+
+static gboolean
+write_tally (BdbTxn *txn, const char *name, guint64 count, gint64 first, gint64 last, GError **error)
 {
 	BdbWriter w;
 	bdb_writer_init (&w);
 	bdb_put_u8 (&w, RECORD_VERSION);
 	bdb_put_u64 (&w, count);
 	bdb_put_u64 (&w, (guint64) last);
+	bdb_put_u64 (&w, (guint64) first);
 	gboolean ok = store_put_followed (txn, T_TALLY, name, strlen (name), w.buf, error);
 	bdb_writer_clear (&w);
 	return ok;
 }
 
 gboolean
-bdb_txn_tally_add (BdbTxn *txn, const char *name, gint64 n, gint64 when, GError **error)
+bdb_txn_get_tally (BdbTxn *txn, const char *name_in, guint64 *count, gint64 *last, GError **error)
 {
-	guint64 count;
-	gint64 last;
-	if (!bdb_txn_get_tally (txn, name, &count, &last, error))
-		return FALSE;
-	gint64 sum = (gint64) count + n;
-	return bdb_txn_set_tally (txn, name, (guint64) (sum < 0 ? 0 : sum), MAX (last, when), error);
+	g_autofree char *name = store_bounded_name (name_in, STORE_MAX_KEY);
+	gboolean found;
+	gint64 first;
+	return read_tally (txn, name, &found, count, &first, last, error);
 }
 
 gboolean
-bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTallyFunc fn, gpointer data,
-                       GError **error)
+bdb_txn_set_tally (BdbTxn *txn, const char *name_in, guint64 count, gint64 last, GError **error)
+{
+	g_autofree char *name = store_bounded_name (name_in, STORE_MAX_KEY);
+	gboolean found;
+	guint64 old_count;
+	gint64 first, old_last;
+	if (!read_tally (txn, name, &found, &old_count, &first, &old_last, error))
+		return FALSE;
+	/* The earliest time is this database's own: keep it. */
+	return write_tally (txn, name, count, found ? MIN (first, last) : last, last, error);
+}
+
+gboolean
+bdb_txn_tally_add (BdbTxn *txn, const char *name_in, gint64 n, gint64 when, GError **error)
+{
+	g_autofree char *name = store_bounded_name (name_in, STORE_MAX_KEY);
+	gboolean found;
+	guint64 count;
+	gint64 first, last;
+	if (!read_tally (txn, name, &found, &count, &first, &last, error))
+		return FALSE;
+	gint64 sum = (gint64) count + n;
+	return write_tally (txn, name, (guint64) (sum < 0 ? 0 : sum), found ? MIN (first, when) : when,
+	                    found ? MAX (last, when) : when, error);
+}
+
+gboolean
+bdb_txn_foreach_tally_span (BdbTxn *txn, const char *prefix, BdbTallySpanFunc fn, gpointer data,
+                            GError **error)
 {
 	if (!txn->store->present[T_TALLY])
 		return TRUE;
@@ -309,17 +355,14 @@ bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTallyFunc fn, gpointe
 	while (rc == 0) {
 		if (plen && (k.mv_size < plen || memcmp (k.mv_data, prefix, plen) != 0))
 			break;
-		BdbReader r;
-		bdb_reader_init (&r, v.mv_data, v.mv_size);
-		guint8 version = bdb_get_u8 (&r);
-		guint64 count = bdb_get_u64 (&r);
-		gint64 last = (gint64) bdb_get_u64 (&r);
-		if (r.bad || version != RECORD_VERSION) {
-			ok = store_corrupt (error, "tally", version);
+		guint64 count;
+		gint64 first, last;
+		if (!decode_tally (&v, &count, &first, &last, error)) {
+			ok = FALSE;
 			break;
 		}
 		g_autofree char *name = g_strndup (k.mv_data, k.mv_size);
-		if (!fn (name, count, last, data))
+		if (!fn (name, count, first, last, data))
 			break;
 		rc = mdb_cursor_get (c, &k, &v, MDB_NEXT);
 	}
@@ -327,9 +370,29 @@ bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTallyFunc fn, gpointe
 	return ok;
 }
 
-gboolean
-bdb_txn_delete_tally (BdbTxn *txn, const char *name, GError **error)
+typedef struct {
+	BdbTallyFunc fn;
+	gpointer data;
+} TallyCall;
+
+static gboolean
+call_tally (const char *name, guint64 count, gint64 first, gint64 last, gpointer data)
 {
-	return store_del_followed (txn, T_TALLY, name, strlen (name), error);
+	TallyCall *c = data;
+	return c->fn (name, count, last, c->data);
 }
 
+gboolean
+bdb_txn_foreach_tally (BdbTxn *txn, const char *prefix, BdbTallyFunc fn, gpointer data,
+                       GError **error)
+{
+	TallyCall c = { fn, data };
+	return bdb_txn_foreach_tally_span (txn, prefix, call_tally, &c, error);
+}
+
+gboolean
+bdb_txn_delete_tally (BdbTxn *txn, const char *name_in, GError **error)
+{
+	g_autofree char *name = store_bounded_name (name_in, STORE_MAX_KEY);
+	return store_del_followed (txn, T_TALLY, name, strlen (name), error);
+}

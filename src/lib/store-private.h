@@ -21,6 +21,8 @@
 #define RECORD_VERSION 1
 /* LMDB's default (and Debian's) maximum key size. */
 #define STORE_MAX_KEY 511
+/* The longest address bdb_address_normalize() returns (RFC 5321). */
+#define STORE_MAX_ADDRESS 254
 
 typedef enum {
 	/* The feed stores these numbers: new tables go at the end. */
@@ -65,6 +67,13 @@ void store_set_mdb_error (GError **error, int rc, const char *what);
 /* TRUE when @rc is 0; else the error (and, for MDB_MAP_FULL, a note on
  * @txn that the map must grow). */
 gboolean store_check (BdbTxn *txn, int rc, const char *what, GError **error);
+
+/* @name as a key of at most @max bytes (@max > 65): @name itself when it
+ * fits, else its first bytes, cut back to the start of a UTF-8 character,
+ * then '#' and the 64 hexadecimal digits of the SHA-256 of all of @name
+ * (doc/store-format.md, "Bounded keys").  A prefix that fits in the kept
+ * part still selects the key.  g_free(). */
+char *store_bounded_name (const char *name, gsize max);
 
 /* Point lookups.  A missing table or an impossible key is "not found". */
 gboolean store_get (BdbTxn *txn, Table t, const void *key, gsize klen, MDB_val *val,
