@@ -92,6 +92,34 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 }
 
+# dsn_message RECIPIENT ID [STATUS [DIAGNOSTIC [TO]]]: a DSN for RECIPIENT
+# with Message-ID <ID@mx.example.net>, returned to TO (news@example.org),
+# on stdout.
+dsn_message() {
+	cat <<MSG
+Return-Path: <>
+From: MAILER-DAEMON@mx.example.net (Mail Delivery System)
+To: ${5:-news@example.org}
+Subject: Undelivered Mail Returned to Sender
+Date: Mon, 16 Nov 2026 10:00:00 +0000
+Message-ID: <$2@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="XX"
+
+--XX
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: rfc822; $1
+Action: failed
+Status: ${3:-5.1.1}
+Diagnostic-Code: smtp; ${4:-550 5.1.1 <$1>: Recipient address rejected: User unknown}
+
+--XX--
+MSG
+}
+
 done_testing() {
 	echo "$tests checks, $failures failures"
 	[ "$failures" -eq 0 ]

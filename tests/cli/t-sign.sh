@@ -16,27 +16,7 @@ B="$BOUNCEDB --config $TMP/bouncedb.conf"
 
 # A bounce for recipient $1, delivered to envelope sender $2.
 dsn() {
-	cat <<MSG
-From: MAILER-DAEMON@mx.example.net
-To: $2
-Subject: Undelivered Mail Returned to Sender
-Date: Mon, 16 Nov 2026 10:00:00 +0000
-Message-ID: <$3@mx.example.net>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="XX"
-
---XX
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.net
-
-Final-Recipient: rfc822; $1
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 <$1>: Recipient address rejected: User unknown
-
---XX--
-MSG
+	dsn_message "$1" "$3" 5.1.1 "" "$2"
 }
 
 expect_status 0 "sign" -- $B sign Alice@Example.com bob@example.com

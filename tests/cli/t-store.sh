@@ -8,33 +8,7 @@ DB=$TMP/db
 
 # A DSN for recipient $1 with Message-ID $2, written to stdout.
 dsn() {
-	cat <<MSG
-Return-Path: <>
-From: MAILER-DAEMON@mx.example.net (Mail Delivery System)
-To: news@example.org
-Subject: Undelivered Mail Returned to Sender
-Date: Mon, 16 Nov 2026 10:00:00 +0000
-Message-ID: <$2@mx.example.net>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="XX"
-
---XX
-Content-Type: text/plain
-
-Your message could not be delivered.
-
---XX
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.net
-
-Final-Recipient: rfc822; $1
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 <$1>: Recipient address rejected: User unknown
-
---XX--
-MSG
+	dsn_message "$1" "$2"
 }
 
 # gen DIR PREFIX FIRST LAST [soft]: one DSN file per number, named mN, for
