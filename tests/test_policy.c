@@ -518,6 +518,107 @@ test_merge_is_idempotent (void **state)
 	assert_int_equal (s->kind, BDB_SUPPRESSION_IMPORTED);
 }
 
+/* ---- what becomes of a message: the decision sweep and ingest share ---- */
+
+static BdbOutcome
+outcome_of (const BdbReport *r, const GError *read_error, const BdbApplyStats *st,
+            const GError *apply_error, const char *why_contains)
+{
+	g_autofree char *why = NULL;
+	BdbOutcome o = bdb_policy_outcome (r, read_error, st, apply_error, &why);
+	if (why_contains) {
+		assert_non_null (why);
+		if (!strstr (why, why_contains))
+			fail_msg ("why '%s' does not say '%s'", why, why_contains);
+	}
+	if (o == BDB_OUTCOME_STORED)
+		assert_null (why);
+	return o;
+}
+
+static void
+test_outcome (void **state)
+{
+	g_autoptr (GError) gone = g_error_new (BDB_ERROR, BDB_ERROR_NOT_FOUND, "vanished");
+	g_autoptr (GError) big = g_error_new (BDB_ERROR, BDB_ERROR_LIMIT, "too big");
+	g_autoptr (GError) io = g_error_new (BDB_ERROR, BDB_ERROR_IO, "read error");
+	g_autoptr (GError) invalid = g_error_new (BDB_ERROR, BDB_ERROR_INVALID, "key too long");
+	g_autoptr (GError) full = g_error_new (BDB_ERROR, BDB_ERROR_DB_FULL, "no space");
+	g_autoptr (GError) busy = g_error_new (BDB_ERROR, BDB_ERROR_DB_BUSY, "busy");
+
+	/* Not read. */
+	assert_int_equal (outcome_of (NULL, gone, NULL, NULL, NULL), BDB_OUTCOME_VANISHED);
+	assert_int_equal (outcome_of (NULL, big, NULL, NULL, "too big"), BDB_OUTCOME_QUARANTINE);
+	assert_int_equal (outcome_of (NULL, io, NULL, NULL, "read error"), BDB_OUTCOME_RETRY);
+	assert_int_equal (outcome_of (NULL, NULL, NULL, NULL, NULL), BDB_OUTCOME_RETRY);
+
+	/* Read, no records. */
+	g_autoptr (BdbReport) plain = test_parse ("From: a@example.com\nTo: b@example.org\nSubject: hi\n\nhello\n");
+	assert_int_equal (outcome_of (plain, NULL, NULL, NULL, "not a bounce"), BDB_OUTCOME_NOT_BOUNCE);
+
+	/* Read, with records. */
+	g_autofree char *msg = test_dsn_message (HARD ("gone@example.com"));
+	g_autoptr (BdbReport) r = test_parse (msg);
+	BdbApplyStats st = { .messages = 1, .records = 1, .suppressed = 1 };
+	assert_int_equal (outcome_of (r, NULL, &st, NULL, NULL), BDB_OUTCOME_STORED);
+	assert_int_equal (outcome_of (r, NULL, NULL, NULL, NULL), BDB_OUTCOME_STORED);  /* a dry run */
+	BdbApplyStats dup = { .duplicates = 1 };
+	assert_int_equal (outcome_of (r, NULL, &dup, NULL, NULL), BDB_OUTCOME_STORED);
+	/* Nothing learned: every record refused. */
+	BdbApplyStats none = { .messages = 1, .records = 2, .invalid = 2 };
+	assert_int_equal (outcome_of (r, NULL, &none, NULL, "no recipient"), BDB_OUTCOME_QUARANTINE);
+	BdbApplyStats forged = { .messages = 1, .records = 2, .forged = 1, .suppressed = 1 };
+	assert_int_equal (outcome_of (r, NULL, &forged, NULL, "signed"), BDB_OUTCOME_QUARANTINE);
+	/* Failures: the message's own (it would fail on every retry) or local. */
+	assert_int_equal (outcome_of (r, NULL, NULL, invalid, "cannot be stored"), BDB_OUTCOME_QUARANTINE);
+	assert_int_equal (outcome_of (r, NULL, NULL, full, "no space"), BDB_OUTCOME_RETRY);
+	assert_int_equal (outcome_of (r, NULL, NULL, busy, "busy"), BDB_OUTCOME_RETRY);
+	assert_string_equal (bdb_outcome_name (BDB_OUTCOME_QUARANTINE), "quarantine");
+}
+
+/* The summary of a run adds up. */
+static void
+test_outcome_counts (void **state)
+{
+	BdbOutcomeCounts c = { 0 };
+	BdbApplyStats a = { .messages = 1, .records = 3, .suppressed = 2, .soft = 1 };
+	BdbApplyStats b = { .messages = 1, .records = 2, .forged = 2 };
+	bdb_outcome_count (&c, BDB_OUTCOME_STORED, TRUE, &a);
+	bdb_outcome_count (&c, BDB_OUTCOME_STORED, TRUE, &a);
+	bdb_outcome_count (&c, BDB_OUTCOME_QUARANTINE, TRUE, &b);
+	bdb_outcome_count (&c, BDB_OUTCOME_NOT_BOUNCE, FALSE, NULL);
+	bdb_outcome_count (&c, BDB_OUTCOME_RETRY, TRUE, NULL);
+	bdb_outcome_count (&c, BDB_OUTCOME_VANISHED, FALSE, NULL);
+	assert_int_equal (c.messages, 6);
+	assert_int_equal (c.reports, 4);
+	assert_int_equal (c.stored, 2);
+	assert_int_equal (c.quarantined, 1);
+	assert_int_equal (c.not_bounces, 1);
+	assert_int_equal (c.left, 1);
+	assert_int_equal (c.vanished, 1);
+	assert_int_equal (c.applied.messages, 3);
+	assert_int_equal (c.applied.records, 8);
+	assert_int_equal (c.applied.suppressed, 4);
+	assert_int_equal (c.applied.soft, 2);
+	assert_int_equal (c.applied.forged, 2);
+}
+
+/* A report that taught nothing is not remembered as applied: read again,
+ * it is kept again instead of passing for stored. */
+static void
+test_nothing_learned_is_not_seen (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "inv1@x", T0, (const char *const[]) {
+		"Final-Recipient: rfc822; bob@\xe2\x98\x83.example", "Action: failed", "Status: 5.1.1", NULL });
+	assert_int_equal (f->stats.invalid, 1);
+	memset (&f->stats, 0, sizeof f->stats);
+	apply_dsn (f, "inv1@x", T0, (const char *const[]) {
+		"Final-Recipient: rfc822; bob@\xe2\x98\x83.example", "Action: failed", "Status: 5.1.1", NULL });
+	assert_int_equal (f->stats.duplicates, 0);
+	assert_int_equal (f->stats.invalid, 1);
+}
+
 int
 main (void)
 {
@@ -537,6 +638,9 @@ main (void)
 		T (test_signed_null_mx_needs_the_threshold),
 		T (test_signed_complaint_covers_only_its_recipient),
 		T (test_merge_is_idempotent),
+		cmocka_unit_test (test_outcome),
+		cmocka_unit_test (test_outcome_counts),
+		T (test_nothing_learned_is_not_seen),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

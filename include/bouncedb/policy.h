@@ -67,6 +67,58 @@ typedef struct {
 	guint forged;              /* records refused: no valid signed envelope sender */
 } BdbApplyStats;
 
+/* Add @from's counts to @to's. */
+BDB_API void bdb_apply_stats_add (BdbApplyStats *to, const BdbApplyStats *from);
+
+/* ---- what becomes of a message ----
+ *
+ * The one decision every command that reads mail takes (sweep, ingest),
+ * so that they agree.  The safe answer wins: a message is only ever
+ * marked processed (or deleted, if the caller was told to) when what it
+ * said is in the database; a message nothing could be learned from is
+ * kept for a person; a local failure leaves it where it is. */
+typedef enum {
+	BDB_OUTCOME_STORED = 0,    /* applied, now or before: mark it processed as told */
+	BDB_OUTCOME_NOT_BOUNCE,    /* no report and nothing wrong: keep it (read once), never delete */
+	BDB_OUTCOME_QUARANTINE,    /* unreadable, refused, or nothing learned from it: keep it apart */
+	BDB_OUTCOME_RETRY,         /* a local failure: leave it as it is, read it again later */
+	BDB_OUTCOME_VANISHED,      /* gone before it could be read (someone else took it) */
+} BdbOutcome;
+
+/* The outcome for one message: @report as read (NULL when reading failed
+ * with @read_error), what applying it did (@applied; NULL when it was not
+ * applied) or why applying it failed (@apply_error).  A failure that
+ * comes from the message itself (BDB_ERROR_INVALID, _LIMIT, _PARSE,
+ * _FORGED: it would fail again on every retry) quarantines it; any other
+ * is local (disk, database, lock) and leaves it for a retry.  A report
+ * whose every record was refused (no usable address, not signed) taught
+ * nothing and is quarantined, as is one with a problem (bdb_report_problem).
+ * *@why (may be NULL) gets a short reason for a kept or left message, or
+ * NULL for a stored one; g_free() it. */
+BDB_API BdbOutcome bdb_policy_outcome (const BdbReport *report, const GError *read_error,
+                                       const BdbApplyStats *applied, const GError *apply_error,
+                                       char **why);
+/* A short English name for @outcome ("stored", "quarantine", ...). */
+BDB_API const char *bdb_outcome_name (BdbOutcome outcome);
+
+/* A run's summary: messages by outcome, and what the stored ones did. */
+typedef struct {
+	guint64 messages;          /* every message met, whatever became of it */
+	guint64 reports;           /* of which bounce reports (records found) */
+	guint64 stored;            /* BDB_OUTCOME_STORED (applied now, or seen before) */
+	guint64 not_bounces;       /* BDB_OUTCOME_NOT_BOUNCE */
+	guint64 quarantined;       /* BDB_OUTCOME_QUARANTINE */
+	guint64 left;              /* BDB_OUTCOME_RETRY: untouched, for the next run */
+	guint64 vanished;          /* BDB_OUTCOME_VANISHED */
+	BdbApplyStats applied;     /* added up over the messages applied */
+} BdbOutcomeCounts;
+
+/* Count one message: its @outcome, whether it was a @report, and what
+ * applying it did (@applied, may be NULL), whatever the outcome: a message
+ * quarantined for its forged records may have had genuine ones applied. */
+BDB_API void bdb_outcome_count (BdbOutcomeCounts *counts, BdbOutcome outcome, gboolean report,
+                                const BdbApplyStats *applied);
+
 /* The address a record is kept under: Original-Recipient when it is a
  * valid address (what was sent to, before forwarding), else the
  * recipient; normalised.  NULL with @error (BDB_ERROR_INVALID) when

@@ -122,18 +122,15 @@ cmd_ingest (Cli *cli, int argc, char **argv)
 	}
 	gint64 arrival = cli_now ();
 	g_autoptr (BdbReport) report = bdb_report_parse_bytes ((const char *) buf->data, buf->len, &opts, &error);
-	if (!report) {
-		g_autofree char *why = g_strdup (error->message);
-		g_clear_error (&error);
+	g_autofree char *why = NULL;
+	BdbOutcome outcome = bdb_policy_outcome (report, error, NULL, NULL, &why);
+	if (outcome == BDB_OUTCOME_RETRY)
+		return cli_fail (cli, NULL, &error);
+	g_clear_error (&error);
+	if (outcome != BDB_OUTCOME_STORED)  /* not a bounce, or unreadable */
 		return cli_finish (cli, keep (cli, keep_dir, buf, FALSE, why, quiet));
-	}
-	guint n = bdb_report_n_records (report);
-	if (n == 0) {
-		const char *problem = bdb_report_problem (report);
-		return cli_finish (cli, keep (cli, keep_dir, buf, FALSE,
-		                                  problem ? problem : "not a bounce report", quiet));
-	}
 
+	guint n = bdb_report_n_records (report);
 	g_autoptr (BdbRules) rules = cli_rules (cli, &error);
 	BdbPolicy policy;
 	if (!rules || !cli_policy (cli, &policy, &error)) {
@@ -146,13 +143,23 @@ cmd_ingest (Cli *cli, int argc, char **argv)
 	if ((status = cli_open (cli)) != EX_OK)
 		return status;
 	IngestWrite w = { &policy, report, verdicts, arrival, { 0 } };
-	if (!bdb_store_write (cli->store, write_report, &w, &error))
-		return cli_fail (cli, db, &error);
-	if (w.stats.forged)
-		status = keep (cli, keep_dir, buf, FALSE,
-		               "recipients without a valid signed envelope sender were not applied", quiet);
-	else if (w.stats.invalid && w.stats.invalid == w.stats.records)
-		status = keep (cli, keep_dir, buf, FALSE, "no recipient address could be normalised", quiet);
+	gboolean applied = bdb_store_write (cli->store, write_report, &w, &error);
+	g_clear_pointer (&why, g_free);
+	outcome = bdb_policy_outcome (report, NULL, applied ? &w.stats : NULL, error, &why);
+	switch (outcome) {
+	case BDB_OUTCOME_STORED:
+		status = EX_OK;
+		break;
+	case BDB_OUTCOME_RETRY:
+		status = cli_fail (cli, db, &error);
+		break;
+	default:
+		/* Forged, no usable recipient, or a record the database cannot
+		 * take: the same on every retry, so kept here, exit 0. */
+		g_clear_error (&error);
+		status = keep (cli, keep_dir, buf, FALSE, why, quiet);
+		break;
+	}
 	/* Nothing goes to stdout: the MTA may log it. */
 	return status;
 }

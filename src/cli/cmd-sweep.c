@@ -24,15 +24,13 @@ typedef struct {
 	GError *error;             /* from parsing */
 	BdbReport *report;
 	BdbVerdict *verdicts;
-	char *quarantine_why;      /* set: move to quarantine */
 	gint64 arrival;
-	guint forged;              /* records refused by forged-bounce protection */
+	BdbApplyStats stats;       /* what applying it did */
+	gboolean applied;          /* stats are set */
+	GError *apply_error;       /* applying it failed because of the message itself */
+	BdbOutcome outcome;
+	char *why;                 /* for a kept or left message */
 } Item;
-
-typedef struct {
-	guint64 messages, reports, not_reports, quarantined, failed, vanished;
-	BdbApplyStats apply;
-} Totals;
 
 /* Parsing runs on a pool of threads while this thread stores the batch
  * before: batch k+1 is parsed while batch k is committed and its messages
@@ -65,11 +63,13 @@ typedef struct {
 	guint threads;             /* parsing threads, this one included */
 	CliProgress *progress;
 	guint64 progress_done;
-	Totals totals;
+	BdbOutcomeCounts counts;   /* the summary */
+	guint64 unreadable;        /* messages left because they could not be read */
 	int status;
+	gboolean stopped;          /* the database failed: store nothing more, count what is left */
 	GPtrArray *items;          /* Item *: the batch being filled */
 	GPtrArray *writing;        /* Item *: the batch being stored */
-	BdbApplyStats batch_stats;
+	Item *applying;            /* the item write_batch() is applying */
 	Pool pool;
 } Sweep;
 
@@ -82,7 +82,8 @@ item_free (Item *it)
 	g_clear_error (&it->error);
 	bdb_report_free (it->report);
 	g_free (it->verdicts);
-	g_free (it->quarantine_why);
+	g_clear_error (&it->apply_error);
+	g_free (it->why);
 	g_free (it);
 }
 
@@ -95,10 +96,23 @@ fail_with (Sweep *sw, const char *what, const GError *error)
 		sw->status = code;
 }
 
+/* Count a message the sweep leaves as it is (the database failed before
+ * its turn): the next sweep reads it. */
+static void
+count_left (Sweep *sw)
+{
+	bdb_outcome_count (&sw->counts, BDB_OUTCOME_RETRY, FALSE, NULL);
+}
+
 /* Queue one message for the batch; parsing happens in flush_batch(). */
 static void
 add_message (Sweep *sw, BdbMaildirEntry *entry, const char *data, gsize len)
 {
+	if (sw->stopped) {
+		bdb_maildir_entry_free (entry);
+		count_left (sw);
+		return;
+	}
 	Item *it = g_new0 (Item, 1);
 	it->entry = entry;
 	it->data = entry ? NULL : g_bytes_new (data, len);
@@ -223,76 +237,25 @@ pool_collect (Sweep *sw)
 	return parsed;
 }
 
-/* Account for each parsed item, in order, on this thread (messages,
- * totals and errors are not shared). */
-static void
-account_batch (Sweep *sw, GPtrArray *items)
-{
-	for (guint i = items->len; i-- > 0;) {
-		Item *it = items->pdata[i];
-		sw->totals.messages++;
-		if (!it->report) {
-			if (g_error_matches (it->error, BDB_ERROR, BDB_ERROR_NOT_FOUND)) {
-				/* Vanished since the directory was read: someone else took it. */
-				sw->totals.vanished++;
-				g_ptr_array_remove_index (items, i);
-			} else if (g_error_matches (it->error, BDB_ERROR, BDB_ERROR_LIMIT) ||
-			           g_error_matches (it->error, BDB_ERROR, BDB_ERROR_PARSE)) {
-				it->quarantine_why = g_strdup (it->error->message);
-			} else {
-				fail_with (sw, it->entry ? it->entry->path : "mbox message", it->error);
-				sw->totals.failed++;
-				g_ptr_array_remove_index (items, i);
-			}
-		} else if (bdb_report_n_records (it->report) == 0) {
-			const char *problem = bdb_report_problem (it->report);
-			if (problem)
-				it->quarantine_why = g_strdup (problem);
-			else
-				sw->totals.not_reports++;
-		} else {
-			sw->totals.reports++;
-		}
-	}
-}
-
 static gboolean
 write_batch (BdbTxn *txn, gpointer data, GError **error)
 {
 	Sweep *sw = data;
-	memset (&sw->batch_stats, 0, sizeof sw->batch_stats);  /* re-run after a map resize */
 	for (guint i = 0; i < sw->writing->len; i++) {
 		Item *it = sw->writing->pdata[i];
-		if (!it->report || !it->verdicts)
+		/* Reset on each run: the write is run again after a map resize. */
+		memset (&it->stats, 0, sizeof it->stats);
+		it->applied = FALSE;
+		if (!it->report || !it->verdicts || it->apply_error)
 			continue;
-		guint before = sw->batch_stats.forged;
+		sw->applying = it;
 		if (!bdb_policy_apply (&sw->policy, txn, it->report, it->verdicts, it->arrival,
-		                       &sw->batch_stats, error))
+		                       &it->stats, error))
 			return FALSE;
-		it->forged = sw->batch_stats.forged - before;
+		it->applied = TRUE;
 	}
+	sw->applying = NULL;
 	return TRUE;
-}
-
-static void
-add_stats (BdbApplyStats *to, const BdbApplyStats *from)
-{
-	to->messages += from->messages;
-	to->duplicates += from->duplicates;
-	to->records += from->records;
-	to->suppressed += from->suppressed;
-	to->confirmed += from->confirmed;
-	to->complaints += from->complaints;
-	to->soft += from->soft;
-	to->inactive += from->inactive;
-	to->sender += from->sender;
-	to->success += from->success;
-	to->delays += from->delays;
-	to->ignored += from->ignored;
-	to->invalid += from->invalid;
-	to->stale += from->stale;
-	to->domains += from->domains;
-	to->forged += from->forged;
 }
 
 static char *
@@ -306,32 +269,40 @@ quarantine_dir (Sweep *sw, const BdbMaildirEntry *e)
 	return g_build_filename (maildir, ".Quarantine", NULL);
 }
 
-/* After the commit: quarantine or mark each message. */
+/* After the commit (or the failure): act on each message's outcome, and
+ * count it. */
 static void
-finish_batch (Sweep *sw)
+finish_batch (Sweep *sw, GPtrArray *items)
 {
-	for (guint i = 0; i < sw->writing->len; i++) {
-		Item *it = sw->writing->pdata[i];
+	for (guint i = 0; i < items->len; i++) {
+		Item *it = items->pdata[i];
 		GError *error = NULL;
-		if (it->forged && !it->quarantine_why)
-			it->quarantine_why = g_strdup_printf ("%u record(s) without a valid signed envelope sender, "
-			                                      "not applied (forged or replayed?)", it->forged);
-		if (it->quarantine_why)
-			sw->totals.quarantined++;
+		gboolean ok = TRUE;
+		const char *where = it->entry ? it->entry->path : "mbox message";
+		bdb_outcome_count (&sw->counts, it->outcome, it->report && bdb_report_n_records (it->report),
+		                   it->applied ? &it->stats : NULL);
+		if (it->outcome == BDB_OUTCOME_RETRY && it->error) {
+			/* Could not be read: say why, and leave it. */
+			sw->unreadable++;
+			fail_with (sw, where, it->error);
+			continue;
+		}
 		if (!it->entry || sw->dry_run)
 			continue;
-		gboolean ok = TRUE;
-		if (it->quarantine_why) {
+		switch (it->outcome) {
+		case BDB_OUTCOME_QUARANTINE: {
 			g_autofree char *q = quarantine_dir (sw, it->entry);
 			ok = bdb_maildir_move (it->entry, q, &error);
 			if (ok)
-				cli_warn (sw->cli, "'%s': quarantined in %s: %s", it->entry->name, q,
-				              it->quarantine_why);
-		} else if (!it->report || bdb_report_n_records (it->report) == 0) {
-			/* Not a bounce: it stays in the Maildir whatever --processed
-			 * says (nothing is lost), marked seen so it is read once. */
+				cli_warn (sw->cli, "'%s': quarantined in %s: %s", it->entry->name, q, it->why);
+			break;
+		}
+		case BDB_OUTCOME_NOT_BOUNCE:
+			/* Nothing learned, nothing wrong: it stays in the Maildir
+			 * whatever --processed says, marked seen so it is read once. */
 			ok = bdb_maildir_mark_seen (it->entry, &error);
-		} else {
+			break;
+		case BDB_OUTCOME_STORED:
 			switch (sw->done) {
 			case DONE_SEEN:
 				ok = bdb_maildir_mark_seen (it->entry, &error);
@@ -348,6 +319,10 @@ finish_batch (Sweep *sw)
 			case DONE_KEEP:
 				break;
 			}
+			break;
+		case BDB_OUTCOME_RETRY:     /* the database failed: left for the next sweep */
+		case BDB_OUTCOME_VANISHED:  /* someone else took it */
+			break;
 		}
 		if (!ok) {
 			fail_with (sw, it->entry->path, error);
@@ -357,25 +332,45 @@ finish_batch (Sweep *sw)
 }
 
 /* Store a parsed batch: one transaction, committed durably, and only then
- * its messages marked. */
+ * its messages marked.  A message that cannot be stored because of what
+ * it says (an error bdb_policy_outcome() calls the message's own) is set
+ * aside for the quarantine and the rest stored without it: one message
+ * must not hold back its batch, run after run. */
 static gboolean
 store_batch (Sweep *sw, GPtrArray *items)
 {
-	account_batch (sw, items);
 	sw->writing = items;
 	GError *error = NULL;
-	gboolean ok = sw->dry_run ? bdb_store_rehearse (sw->store, write_batch, sw, &error)
-	                          : bdb_store_write (sw->store, write_batch, sw, &error);
-	if (ok) {
-		add_stats (&sw->totals.apply, &sw->batch_stats);
-		finish_batch (sw);
-		sw->progress_done += items->len;
-		cli_progress_update (sw->progress, sw->progress_done);
-	} else {
-		/* Nothing of this batch is marked: the next sweep retries it. */
+	gboolean ok;
+	for (;;) {
+		sw->applying = NULL;
+		ok = sw->dry_run ? bdb_store_rehearse (sw->store, write_batch, sw, &error)
+		                 : bdb_store_write (sw->store, write_batch, sw, &error);
+		if (ok || !sw->applying ||
+		    bdb_policy_outcome (sw->applying->report, NULL, NULL, error, NULL) != BDB_OUTCOME_QUARANTINE)
+			break;
+		sw->applying->apply_error = error;
+		error = NULL;
+	}
+	for (guint i = 0; i < items->len; i++) {
+		Item *it = items->pdata[i];
+		if (ok) {
+			it->outcome = bdb_policy_outcome (it->report, it->error, it->applied ? &it->stats : NULL,
+			                                  it->apply_error, &it->why);
+		} else {
+			/* Nothing of this batch is touched: the next sweep retries it. */
+			it->applied = FALSE;
+			it->outcome = BDB_OUTCOME_RETRY;
+		}
+	}
+	if (!ok) {
 		fail_with (sw, bdb_store_path (sw->store), error);
 		g_error_free (error);
+		sw->stopped = TRUE;
 	}
+	finish_batch (sw, items);
+	sw->progress_done += items->len;
+	cli_progress_update (sw->progress, sw->progress_done);
 	sw->writing = NULL;
 	return ok;
 }
@@ -387,39 +382,41 @@ new_batch (void)
 }
 
 /* Hand the filled batch to the parsers and store the one before it. */
-static gboolean
+static void
 flush_batch (Sweep *sw)
 {
 	GPtrArray *parsed = pool_collect (sw);
-	if (sw->items->len) {
+	if (sw->items->len && !sw->stopped) {
 		pool_submit (sw, sw->items);
 		sw->items = new_batch ();
 	}
-	gboolean ok = parsed ? store_batch (sw, parsed) : TRUE;
+	if (parsed && !sw->stopped) {
+		store_batch (sw, parsed);  /* counts it, stored or not */
+		g_clear_pointer (&parsed, g_ptr_array_unref);
+	}
+	/* Once the database failed, what was queued or parsed behind the
+	 * failed batch is left as it is, for the next sweep. */
+	if (sw->stopped) {
+		for (guint i = 0; parsed && i < parsed->len; i++)
+			count_left (sw);
+		for (guint i = 0; i < sw->items->len; i++)
+			count_left (sw);
+		g_ptr_array_set_size (sw->items, 0);
+	}
 	if (parsed)
 		g_ptr_array_unref (parsed);
-	return ok;
 }
 
-/* Store all that is queued (with @ok), or drop it unmarked (the next
- * sweep reads it again): at the end of each Maildir, before its lock
+/* Store all that is queued: at the end of each Maildir, before its lock
  * goes. */
-static gboolean
-drain (Sweep *sw, gboolean ok)
+static void
+drain (Sweep *sw)
 {
-	if (ok)
-		ok = flush_batch (sw);
-	GPtrArray *last = pool_collect (sw);
-	if (last) {
-		if (ok)
-			ok = store_batch (sw, last);
-		g_ptr_array_unref (last);
-	}
-	g_ptr_array_set_size (sw->items, 0);
-	return ok;
+	flush_batch (sw);
+	flush_batch (sw);
 }
 
-static gboolean
+static void
 sweep_maildir (Sweep *sw, const char *maildir)
 {
 	GError *error = NULL;
@@ -427,22 +424,22 @@ sweep_maildir (Sweep *sw, const char *maildir)
 	if (!scan) {
 		fail_with (sw, maildir, error);
 		g_error_free (error);
-		return TRUE;  /* the other Maildirs still get their sweep */
+		return;  /* the other Maildirs still get their sweep */
 	}
 	BdbMaildirEntry *e;
 	while ((e = bdb_maildir_scan_next (scan, &error))) {
 		add_message (sw, e, NULL, 0);
-		if (sw->items->len >= sw->batch_size && !flush_batch (sw))
-			return drain (sw, FALSE);
+		if (sw->items->len >= sw->batch_size)
+			flush_batch (sw);
 	}
 	if (error) {
 		fail_with (sw, maildir, error);
 		g_error_free (error);
 	}
-	return drain (sw, TRUE);
+	drain (sw);
 }
 
-static gboolean
+static void
 sweep_mbox (Sweep *sw, const char *path)
 {
 	GError *error = NULL;
@@ -450,16 +447,20 @@ sweep_mbox (Sweep *sw, const char *path)
 	if (!mbox) {
 		fail_with (sw, path, error);
 		g_error_free (error);
-		return TRUE;
+		return;
 	}
 	const char *data;
 	gsize len;
 	while (bdb_mbox_next (mbox, &data, &len, &error)) {
 		add_message (sw, NULL, data, len);
-		if (sw->items->len >= sw->batch_size && !flush_batch (sw))
-			return drain (sw, FALSE);
+		if (sw->items->len >= sw->batch_size)
+			flush_batch (sw);
 	}
-	return drain (sw, TRUE);
+	if (error) {
+		fail_with (sw, path, error);
+		g_error_free (error);
+	}
+	drain (sw);
 }
 
 /* One sweep per Maildir at a time: a lock in the database directory keyed
@@ -491,19 +492,21 @@ lock_maildir (const char *db, const char *maildir, gboolean wait, GError **error
 static void
 print_summary (const Sweep *sw, gboolean json, double secs)
 {
-	const Totals *t = &sw->totals;
-	const BdbApplyStats *a = &t->apply;
-	double rate = secs > 0 ? (double) t->messages / secs : 0;
+	const BdbOutcomeCounts *c = &sw->counts;
+	const BdbApplyStats *a = &c->applied;
+	double rate = secs > 0 ? (double) c->messages / secs : 0;
 	if (json) {
 		g_autoptr (CliJson) b = cli_json_new ();
 		cli_json_begin_object (b);
 #define NUM(name, v) do { cli_json_member (b, name); cli_json_int (b, (gint64) (v)); } while (0)
-		NUM ("messages", t->messages);
-		NUM ("reports", t->reports);
-		NUM ("not_reports", t->not_reports);
-		NUM ("quarantined", t->quarantined);
-		NUM ("failed", t->failed);
-		NUM ("vanished", t->vanished);
+		NUM ("messages", c->messages);
+		NUM ("reports", c->reports);
+		NUM ("stored", c->stored);
+		NUM ("not_reports", c->not_bounces);
+		NUM ("quarantined", c->quarantined);
+		NUM ("left", c->left);
+		NUM ("failed", sw->unreadable);
+		NUM ("vanished", c->vanished);
 		NUM ("duplicates", a->duplicates);
 		NUM ("records", a->records);
 		NUM ("suppressed", a->suppressed);
@@ -527,11 +530,12 @@ print_summary (const Sweep *sw, gboolean json, double secs)
 		cli_json_print (b, stdout);
 		return;
 	}
-	printf ("%s%" G_GUINT64_FORMAT " messages: %" G_GUINT64_FORMAT " reports, %" G_GUINT64_FORMAT
-	        " not bounces, %" G_GUINT64_FORMAT " quarantined, %" G_GUINT64_FORMAT " failed, %u already seen; "
-	        "%u suppressed, %u soft counted, %u complaints, %u sender-side; %.2f s, %.0f messages/s\n",
-	        sw->dry_run ? "dry run: " : "", t->messages, t->reports, t->not_reports, t->quarantined,
-	        t->failed, a->duplicates, a->suppressed, a->soft, a->complaints, a->sender, secs, rate);
+	printf ("%s%" G_GUINT64_FORMAT " messages: %" G_GUINT64_FORMAT " stored (%u already seen), %"
+	        G_GUINT64_FORMAT " not bounces, %" G_GUINT64_FORMAT " quarantined, %" G_GUINT64_FORMAT
+	        " left for the next sweep; %u suppressed, %u soft counted, %u complaints, %u sender-side; "
+	        "%.2f s, %.0f messages/s\n",
+	        sw->dry_run ? "dry run: " : "", c->messages, c->stored, a->duplicates, c->not_bounces,
+	        c->quarantined, c->left, a->suppressed, a->soft, a->complaints, a->sender, secs, rate);
 }
 
 /* The dry run's scratch database: a directory of plain files. */
@@ -686,14 +690,11 @@ cmd_sweep (Cli *cli, int argc, char **argv)
 			g_clear_error (&error);
 			continue;
 		}
-		gboolean go_on = sweep_maildir (&sw, argv[i]);
+		sweep_maildir (&sw, argv[i]);
 		close (lock);
-		if (!go_on)
-			break;
 	}
 	for (char **m = mboxes; m && *m; m++)
-		if (!sweep_mbox (&sw, *m))
-			break;
+		sweep_mbox (&sw, *m);
 
 	cli_progress_free (sw.progress);
 	double secs = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;

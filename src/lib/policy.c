@@ -384,6 +384,7 @@ bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
 		stats->duplicates++;
 		return TRUE;
 	}
+	guint invalid_before = stats->invalid;
 	for (guint i = 0; i < bdb_report_n_records (report); i++) {
 		const BdbRecord *rec = bdb_report_get_record (report, i);
 		stats->records++;
@@ -419,6 +420,12 @@ bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
 	}
 	bdb_txn_set_change (txn, NULL);  /* its strings are the report's */
 	stats->messages++;
+	/* A report none of whose records named a usable address taught
+	 * nothing: it is kept for a person (bdb_policy_outcome), and stays
+	 * unknown so that it is kept again, never taken for stored, if it is
+	 * read a second time. */
+	if (stats->invalid - invalid_before == bdb_report_n_records (report))
+		return TRUE;
 	return bdb_txn_mark_seen (txn, bdb_report_fingerprint (report), arrival, error);
 }
 

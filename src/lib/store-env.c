@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include "store-private.h"
@@ -52,6 +53,11 @@ store_set_mdb_error (GError **error, int rc, const char *what)
 	case MDB_READERS_FULL:
 	case EAGAIN:
 		code = BDB_ERROR_DB_BUSY;
+		break;
+	case MDB_BAD_VALSIZE:
+		/* A key or value LMDB cannot hold: it came from what one message
+		 * said, and would fail the same way on every retry. */
+		code = BDB_ERROR_INVALID;
 		break;
 	case ENOMEM:
 		code = BDB_ERROR_DB;
@@ -500,6 +506,20 @@ grow_map (BdbStore *s, GError **error)
 static gboolean
 run_write (BdbStore *store, BdbWriteFunc fn, gpointer data, gboolean commit, GError **error);
 
+/* LMDB reports a short write as EIO, and a write that fills the disk is
+ * short: a commit that failed with EIO on a file system with no room left
+ * failed for the room (ENOSPC: "database full", exit 73), not for the
+ * device. */
+static int
+commit_errno (const BdbStore *store, int rc)
+{
+	struct statvfs fs;
+	if (rc == EIO && statvfs (store->path, &fs) == 0 &&
+	    (guint64) fs.f_bavail * fs.f_frsize < 64 * 1024)
+		return ENOSPC;
+	return rc;
+}
+
 /* After `prune --compact` replaced data.mdb, an environment opened before
  * would write into the old, unlinked file: refuse, so the caller retries
  * (a pipe delivery exits 75 and the MTA tries again). */
@@ -565,7 +585,7 @@ run_write (BdbStore *store, BdbWriteFunc fn, gpointer data, gboolean commit, GEr
 				txn.map_full = TRUE;
 			else if (rc) {
 				unlock_writer (store);
-				store_set_mdb_error (error, rc, "cannot commit");
+				store_set_mdb_error (error, commit_errno (store, rc), "cannot commit");
 				return FALSE;
 			} else {
 				unlock_writer (store);
