@@ -518,6 +518,186 @@ test_merge_is_idempotent (void **state)
 	assert_int_equal (s->kind, BDB_SUPPRESSION_IMPORTED);
 }
 
+/* ---- prune: what is forgotten, and when ---- */
+
+typedef struct {
+	Fixture *f;
+	BdbRetention retention;
+	gint64 now;
+	BdbPruneStats stats;
+} PruneRun;
+
+static gboolean
+prune_cb (BdbTxn *txn, gpointer data, GError **error)
+{
+	PruneRun *r = data;
+	return bdb_policy_prune (&r->f->policy, &r->retention, txn, r->now, &r->stats, error);
+}
+
+static BdbPruneStats
+prune_at (Fixture *f, gint64 now)
+{
+	PruneRun r = { f, { 0 }, now, { 0 } };
+	bdb_retention_init (&r.retention);
+	GError *error = NULL;
+	if (!bdb_store_write (f->store, prune_cb, &r, &error))
+		fail_msg ("prune: %s", error->message);
+	return r.stats;
+}
+
+typedef struct {
+	const char *address;
+	gint64 when, expires, removed_at;
+} Entry;
+
+static gboolean
+put_entries (BdbTxn *txn, gpointer data, GError **error)
+{
+	for (const Entry *e = data; e->address; e++) {
+		g_autoptr (BdbSuppression) s = bdb_suppression_new (e->address);
+		s->first_seen = s->last_seen = e->when;
+		s->expires = e->expires;
+		if (e->removed_at) {
+			s->state = BDB_STATE_REMOVED;
+			s->removed_at = e->removed_at;
+		}
+		BdbTable t = strchr (e->address, '@') ? BDB_TABLE_ADDRESS : BDB_TABLE_DOMAIN;
+		if (!bdb_txn_put_suppression (txn, t, s, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+test_prune_suppressions (void **state)
+{
+	Fixture *f = *state;
+	gint64 now = T0 + 400 * DAY;
+	const Entry entries[] = {
+		{ "expired@example.com", T0, now, 0 },           /* expires now: gone */
+		{ "later@example.com", T0, now + 1, 0 },         /* not yet */
+		{ "never@example.com", T0, 0, 0 },               /* never expires */
+		{ "old-removal@example.com", T0, 0, now - 366 * DAY },
+		{ "new-removal@example.com", T0, 0, now - 364 * DAY },
+		{ "expired.example", T0, now - 1, 0 },           /* a domain */
+		{ NULL, 0, 0, 0 },
+	};
+	assert_true (bdb_store_write (f->store, put_entries, (gpointer) entries, NULL));
+	BdbPruneStats st = prune_at (f, now);
+	assert_int_equal (st.expired, 2);
+	assert_int_equal (st.removals, 1);
+	g_autoptr (BdbSuppression) a = lookup (f, BDB_TABLE_ADDRESS, "expired@example.com");
+	g_autoptr (BdbSuppression) b = lookup (f, BDB_TABLE_ADDRESS, "later@example.com");
+	g_autoptr (BdbSuppression) c = lookup (f, BDB_TABLE_ADDRESS, "never@example.com");
+	g_autoptr (BdbSuppression) d = lookup (f, BDB_TABLE_ADDRESS, "old-removal@example.com");
+	g_autoptr (BdbSuppression) e = lookup (f, BDB_TABLE_ADDRESS, "new-removal@example.com");
+	g_autoptr (BdbSuppression) g = lookup (f, BDB_TABLE_DOMAIN, "expired.example");
+	assert_null (a);
+	assert_non_null (b);
+	assert_non_null (c);
+	assert_null (d);
+	assert_non_null (e);
+	assert_null (g);
+}
+
+static void
+test_prune_soft_window (void **state)
+{
+	Fixture *f = *state;
+	f->policy.soft_window_days = 30;
+	apply_dsn (f, "p1@x", T0, SOFT ("stale@example.com"));
+	apply_dsn (f, "p2@x", T0 + 10 * DAY, SOFT ("fresh@example.com"));
+	/* stale's newest day is 30 days old: its window is over. */
+	BdbPruneStats st = prune_at (f, T0 + 30 * DAY);
+	assert_int_equal (st.soft, 1);
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	BdbSoftCounter c;
+	gboolean found;
+	assert_true (bdb_txn_get_soft (txn, "stale@example.com", &c, &found, NULL));
+	assert_false (found);
+	assert_true (bdb_txn_get_soft (txn, "fresh@example.com", &c, &found, NULL));
+	assert_true (found);
+	bdb_txn_abort (txn);
+}
+
+static void
+test_prune_events_and_fingerprints (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "e1@x", T0, HARD ("a@example.com"));
+	apply_dsn (f, "e2@x", T0 + 300 * DAY, HARD ("b@example.com"));
+	/* At T0 + 366 days: the first event is over a year old, the first
+	 * fingerprint over 90 days, the second one too. */
+	BdbPruneStats st = prune_at (f, T0 + 366 * DAY);
+	assert_int_equal (st.events, 1);
+	assert_int_equal (st.fingerprints, 1);
+	assert_true (has_event (f, "b@example.com", "suppress"));
+	assert_false (has_event (f, "a@example.com", "suppress"));
+	/* The suppressions themselves stay. */
+	assert_true (suppressed_at (f, "a@example.com", T0 + 366 * DAY));
+}
+
+/* A message left in place (sweep --processed keep) keeps its fingerprint
+ * while sweeps meet it, and while they pause: otherwise it is read and
+ * counted again (issue 18: a soft count went 2, 4, 6). */
+typedef struct {
+	Fixture *f;
+	const char *id;
+	gint64 now;
+} Keep;
+
+static gboolean
+keep_cb (BdbTxn *txn, gpointer data, GError **error)
+{
+	Keep *k = data;
+	/* The message apply_dsn() made for T0. */
+	g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (T0);
+	g_autofree char *date = g_date_time_format (dt, "%a, %d %b %Y %H:%M:%S +0000");
+	g_autofree char *msg = test_dsn_message_at (k->id, date, SOFT ("kept@example.com"));
+	g_autoptr (BdbReport) r = test_parse (msg);
+	return bdb_policy_keep (txn, r, k->now, error) && bdb_policy_keep_sweep (txn, k->now, error);
+}
+
+static gboolean
+keep_sweep_cb (BdbTxn *txn, gpointer data, GError **error)
+{
+	Keep *k = data;
+	return bdb_policy_keep_sweep (txn, k->now, error);
+}
+
+static void
+keep_at (Fixture *f, const char *id, gint64 now)
+{
+	Keep k = { f, id, now };
+	assert_true (bdb_store_write (f->store, id ? keep_cb : keep_sweep_cb, &k, NULL));
+}
+
+static void
+test_prune_keeps_kept_fingerprints (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "k1@x", T0, SOFT ("kept@example.com"));
+	apply_dsn (f, "n1@x", T0, SOFT ("moved@example.com"));   /* marked processed: not kept */
+	keep_at (f, "k1@x", T0);
+	/* Sweeps paused; a prune 200 days on forgets only the other one. */
+	BdbPruneStats st = prune_at (f, T0 + 200 * DAY);
+	assert_int_equal (st.fingerprints, 1);
+	apply_dsn (f, "k1@x", T0, SOFT ("kept@example.com"));
+	assert_int_equal (f->stats.duplicates, 1);
+	/* A keep sweep meets it again: refreshed. */
+	keep_at (f, "k1@x", T0 + 200 * DAY);
+	st = prune_at (f, T0 + 280 * DAY);
+	assert_int_equal (st.fingerprints, 0);
+	/* The message is gone from the Maildir: keep sweeps go on without
+	 * meeting it, and 90 days after the last sighting it is forgotten. */
+	keep_at (f, NULL, T0 + 285 * DAY);
+	st = prune_at (f, T0 + 286 * DAY);
+	assert_int_equal (st.fingerprints, 0);
+	keep_at (f, NULL, T0 + 291 * DAY);
+	st = prune_at (f, T0 + 292 * DAY);
+	assert_int_equal (st.fingerprints, 1);
+}
+
 /* ---- what becomes of a message: the decision sweep and ingest share ---- */
 
 static BdbOutcome
@@ -638,6 +818,10 @@ main (void)
 		T (test_signed_null_mx_needs_the_threshold),
 		T (test_signed_complaint_covers_only_its_recipient),
 		T (test_merge_is_idempotent),
+		T (test_prune_suppressions),
+		T (test_prune_soft_window),
+		T (test_prune_events_and_fingerprints),
+		T (test_prune_keeps_kept_fingerprints),
 		cmocka_unit_test (test_outcome),
 		cmocka_unit_test (test_outcome_counts),
 		T (test_nothing_learned_is_not_seen),

@@ -168,6 +168,57 @@ BDB_API gboolean bdb_policy_apply_change (const BdbPolicy *policy, BdbTxn *txn, 
 BDB_API gboolean bdb_policy_merge (const BdbPolicy *policy, BdbTxn *txn, BdbTable table,
                                    const BdbSuppression *incoming, GError **error);
 
+/* ---- messages left where they are read ----
+ *
+ * sweep --processed keep leaves stored messages in the Maildir, so the
+ * next sweep reads them again and must know them.  Their fingerprints are
+ * kept for as long as the messages can be read: each keep sweep refreshes
+ * the fingerprint of every stored message it meets, and notes that it ran;
+ * bdb_policy_prune() forgets a kept fingerprint only when it was not met
+ * for the fingerprint retention counted back from the newest keep sweep
+ * (not from now: when sweeps stop, nothing is forgotten).  Every Maildir
+ * swept with keep must therefore be swept more often than that retention. */
+
+/* The message of @report, stored, stays where it was read (at @now). */
+BDB_API gboolean bdb_policy_keep (BdbTxn *txn, const BdbReport *report, gint64 now,
+                                  GError **error);
+/* A sweep that keeps messages ran at @now (after its last batch). */
+BDB_API gboolean bdb_policy_keep_sweep (BdbTxn *txn, gint64 now, GError **error);
+
+/* ---- forgetting what has served its time ---- */
+
+/* How long prune keeps what it may forget, in seconds. */
+typedef struct {
+	gint64 events;             /* events (365 days) */
+	gint64 fingerprints;       /* fingerprints of applied messages (90 days: longer
+	                            * than any MTA retries); kept ones: see above */
+	gint64 removals;           /* remembered manual removals (365 days) */
+	gint64 feed;               /* changes of the feed every cursor has passed (90 days) */
+	/* Cursors that hold the feed back whether or not they exist yet (a
+	 * hook that has not run has taken nothing).  NULL-terminated,
+	 * borrowed; NULL: only the cursors the database holds. */
+	const char *const *feed_holders;
+} BdbRetention;
+
+BDB_API void bdb_retention_init (BdbRetention *retention);
+
+/* What bdb_policy_prune() forgot. */
+typedef struct {
+	guint64 expired;           /* suppressions past their expiry (address and domain) */
+	guint64 removals;          /* remembered removals past their retention */
+	guint64 soft;              /* soft counters whose days all left the soft window */
+	guint64 fingerprints;
+	guint64 events;
+	guint64 feed;              /* changes of the feed */
+} BdbPruneStats;
+
+/* Forget, in @txn, as of @now: expired suppressions, removals older than
+ * their retention, soft counters whose newest day is soft_window_days old,
+ * fingerprints, events and changes of the feed (those every cursor has
+ * passed) older than their retention.  *@stats is set. */
+BDB_API gboolean bdb_policy_prune (const BdbPolicy *policy, const BdbRetention *retention,
+                                   BdbTxn *txn, gint64 now, BdbPruneStats *stats, GError **error);
+
 G_END_DECLS
 
 #endif

@@ -225,9 +225,29 @@ BDB_API gboolean bdb_txn_delete_events (BdbTxn *txn, const char *address, GError
 /* TRUE with *@seen set: has the message with this fingerprint been applied? */
 BDB_API gboolean bdb_txn_seen (BdbTxn *txn, const guint8 fingerprint[32], gboolean *seen,
                                GError **error);
+/* Remember the message as applied at @when. */
 BDB_API gboolean bdb_txn_mark_seen (BdbTxn *txn, const guint8 fingerprint[32], gint64 when,
                                     GError **error);
-BDB_API gboolean bdb_txn_prune_seen (BdbTxn *txn, gint64 before, guint64 *removed, GError **error);
+/* The same, for a message left where it was read (sweep --processed keep),
+ * which can be read again: @when is when it was last seen there. */
+BDB_API gboolean bdb_txn_mark_kept (BdbTxn *txn, const guint8 fingerprint[32], gint64 when,
+                                    GError **error);
+/* Every fingerprint, with when it was marked and whether it is kept.  The
+ * fingerprint is borrowed for the call. */
+typedef gboolean (*BdbSeenFunc) (const guint8 *fingerprint, gint64 when, gboolean kept,
+                                 gpointer data);
+BDB_API gboolean bdb_txn_foreach_seen (BdbTxn *txn, BdbSeenFunc fn, gpointer data, GError **error);
+/* Forget fingerprints marked before @before, kept ones before @kept_before
+ * (bdb_policy_prune() decides both). */
+BDB_API gboolean bdb_txn_prune_seen (BdbTxn *txn, gint64 before, gint64 kept_before,
+                                     guint64 *removed, GError **error);
+
+/* ---- meta: the database's own facts, text by name ---- */
+
+/* *@value (g_free) gets the value of @key, or NULL when there is none. */
+BDB_API gboolean bdb_txn_get_meta (BdbTxn *txn, const char *key, char **value, GError **error);
+BDB_API gboolean bdb_txn_put_meta (BdbTxn *txn, const char *key, const char *value,
+                                   GError **error);
 
 /* ---- counters keyed by text: per-domain tallies ---- */
 

@@ -67,6 +67,7 @@ typedef struct {
 	guint64 unreadable;        /* messages left because they could not be read */
 	int status;
 	gboolean stopped;          /* the database failed: store nothing more, count what is left */
+	gint64 started;            /* cli_now() at the start */
 	GPtrArray *items;          /* Item *: the batch being filled */
 	GPtrArray *writing;        /* Item *: the batch being stored */
 	Item *applying;            /* the item write_batch() is applying */
@@ -253,9 +254,23 @@ write_batch (BdbTxn *txn, gpointer data, GError **error)
 		                       &it->stats, error))
 			return FALSE;
 		it->applied = TRUE;
+		/* Left in the Maildir (or in an mbox, which is never changed),
+		 * it will be read again: its fingerprint must outlive prune for
+		 * as long as it is there. */
+		if ((sw->done == DONE_KEEP || !it->entry) &&
+		    bdb_policy_outcome (it->report, NULL, &it->stats, NULL, NULL) == BDB_OUTCOME_STORED &&
+		    !bdb_policy_keep (txn, it->report, sw->started, error))
+			return FALSE;
 	}
 	sw->applying = NULL;
 	return TRUE;
+}
+
+static gboolean
+note_keep_sweep (BdbTxn *txn, gpointer data, GError **error)
+{
+	Sweep *sw = data;
+	return bdb_policy_keep_sweep (txn, sw->started, error);
 }
 
 static char *
@@ -604,6 +619,7 @@ cmd_sweep (Cli *cli, int argc, char **argv)
 
 	Sweep sw = { 0 };
 	sw.cli = cli;
+	sw.started = cli_now ();
 	sw.dry_run = dry_run;
 	sw.quarantine_opt = quarantine;
 	g_autofree char *conf_processed = g_key_file_get_string (cli->config, "sweep", "processed", NULL);
@@ -695,6 +711,11 @@ cmd_sweep (Cli *cli, int argc, char **argv)
 	}
 	for (char **m = mboxes; m && *m; m++)
 		sweep_mbox (&sw, *m);
+	if ((sw.done == DONE_KEEP || mboxes) && !sw.stopped && !sw.dry_run &&
+	    !bdb_store_write (sw.store, note_keep_sweep, &sw, &error)) {
+		fail_with (&sw, db, error);
+		g_clear_error (&error);
+	}
 
 	cli_progress_free (sw.progress);
 	double secs = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;

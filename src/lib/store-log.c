@@ -1,7 +1,7 @@
 /* The suppression database: what it remembers besides suppressions.  A
  * short event history per address, the fingerprints of messages already
- * applied (so a retried or re-swept message counts once), and tallies
- * keyed by text.  Pruning deletes through store_delete_where().
+ * applied (so a retried or re-swept message counts once), tallies keyed
+ * by text, and meta.  Pruning deletes through store_delete_where().
  *
  * Every key made here is bounded whatever it is given: an address in an
  * event key is at most STORE_MAX_ADDRESS bytes and a tally name at most
@@ -220,6 +220,10 @@ bdb_txn_delete_events (BdbTxn *txn, const char *address_in, GError **error)
 
 /* ---- processed messages ---------------------------------------------------- */
 
+/* Value v1: version, when (i64), then a flags byte (SEEN_KEPT), which
+ * records written before it was added lack. */
+#define SEEN_KEPT 0x01
+
 gboolean
 bdb_txn_seen (BdbTxn *txn, const guint8 fingerprint[32], gboolean *seen, GError **error)
 {
@@ -227,34 +231,118 @@ bdb_txn_seen (BdbTxn *txn, const guint8 fingerprint[32], gboolean *seen, GError 
 	return store_get (txn, T_SEEN, fingerprint, 32, &v, seen, error);
 }
 
-gboolean
-bdb_txn_mark_seen (BdbTxn *txn, const guint8 fingerprint[32], gint64 when, GError **error)
+static gboolean
+put_seen (BdbTxn *txn, const guint8 fingerprint[32], gint64 when, guint8 flags, GError **error)
 {
 	BdbWriter w;
 	bdb_writer_init (&w);
 	bdb_put_u8 (&w, RECORD_VERSION);
 	bdb_put_u64 (&w, (guint64) when);
+	bdb_put_u8 (&w, flags);
 	gboolean ok = store_put (txn, T_SEEN, fingerprint, 32, w.buf, error);
 	bdb_writer_clear (&w);
 	return ok;
 }
 
-static StoreVerdict
-seen_before (const MDB_val *k, const MDB_val *v, gpointer data)
+gboolean
+bdb_txn_mark_seen (BdbTxn *txn, const guint8 fingerprint[32], gint64 when, GError **error)
 {
-	const gint64 *before = data;
-	BdbReader r;
-	bdb_reader_init (&r, v->mv_data, v->mv_size);
-	bdb_get_u8 (&r);
-	gint64 when = (gint64) bdb_get_u64 (&r);
-	return !r.bad && when < *before ? STORE_DELETE : STORE_KEEP;
+	return put_seen (txn, fingerprint, when, 0, error);
 }
 
 gboolean
-bdb_txn_prune_seen (BdbTxn *txn, gint64 before, guint64 *removed, GError **error)
+bdb_txn_mark_kept (BdbTxn *txn, const guint8 fingerprint[32], gint64 when, GError **error)
 {
-	return store_delete_where (txn, T_SEEN, NULL, 0, seen_before, &before, removed,
+	return put_seen (txn, fingerprint, when, SEEN_KEPT, error);
+}
+
+/* FALSE when @v is not a seen record. */
+static gboolean
+decode_seen (const MDB_val *v, gint64 *when, gboolean *kept)
+{
+	BdbReader r;
+	bdb_reader_init (&r, v->mv_data, v->mv_size);
+	guint8 version = bdb_get_u8 (&r);
+	*when = (gint64) bdb_get_u64 (&r);
+	*kept = v->mv_size > 9 && (bdb_get_u8 (&r) & SEEN_KEPT);
+	return !r.bad && version == RECORD_VERSION;
+}
+
+typedef struct {
+	BdbSeenFunc fn;
+	gpointer data;
+	gboolean corrupt;
+} SeenWalk;
+
+static StoreVerdict
+walk_seen (const MDB_val *k, const MDB_val *v, gpointer data)
+{
+	SeenWalk *w = data;
+	gint64 when;
+	gboolean kept;
+	if (k->mv_size != 32 || !decode_seen (v, &when, &kept)) {
+		w->corrupt = TRUE;
+		return STORE_STOP;
+	}
+	return w->fn (k->mv_data, when, kept, w->data) ? STORE_KEEP : STORE_STOP;
+}
+
+gboolean
+bdb_txn_foreach_seen (BdbTxn *txn, BdbSeenFunc fn, gpointer data, GError **error)
+{
+	SeenWalk w = { fn, data, FALSE };
+	if (!store_delete_where (txn, T_SEEN, NULL, 0, walk_seen, &w, NULL, "reading fingerprints", error))
+		return FALSE;
+	return !w.corrupt || store_corrupt (error, "fingerprint", RECORD_VERSION);
+}
+
+typedef struct {
+	gint64 before, kept_before;
+} SeenCut;
+
+static StoreVerdict
+seen_before (const MDB_val *k, const MDB_val *v, gpointer data)
+{
+	const SeenCut *cut = data;
+	gint64 when;
+	gboolean kept;
+	if (!decode_seen (v, &when, &kept))
+		return STORE_KEEP;
+	return when < (kept ? cut->kept_before : cut->before) ? STORE_DELETE : STORE_KEEP;
+}
+
+gboolean
+bdb_txn_prune_seen (BdbTxn *txn, gint64 before, gint64 kept_before, guint64 *removed,
+                    GError **error)
+{
+	SeenCut cut = { before, kept_before };
+	return store_delete_where (txn, T_SEEN, NULL, 0, seen_before, &cut, removed,
 	                           "pruning fingerprints", error);
+}
+
+/* ---- meta ------------------------------------------------------------------- */
+
+gboolean
+bdb_txn_get_meta (BdbTxn *txn, const char *key, char **value, GError **error)
+{
+	MDB_val v;
+	gboolean found;
+	*value = NULL;
+	if (!store_get (txn, T_META, key, strlen (key), &v, &found, error))
+		return FALSE;
+	if (found)
+		*value = g_strndup (v.mv_data, v.mv_size);
+	return TRUE;
+}
+
+gboolean
+bdb_txn_put_meta (BdbTxn *txn, const char *key, const char *value, GError **error)
+{
+	GByteArray *buf = g_byte_array_new ();
+	g_byte_array_append (buf, (const guint8 *) value, (guint) strlen (value));
+	gboolean ok = store_put (txn, T_META, key, strlen (key), buf, error);
+	g_byte_array_unref (buf);
+	return ok;
 }
 
 /* ---- tallies ------------------------------------------------------------------- */

@@ -186,4 +186,43 @@ else
 	echo "t-faults: skipped the real full disk: not root, or no tmpfs mount" >&2
 fi
 
+# --- sweep --processed keep, then prune ---------------------------------------
+# Kept messages are read by every sweep.  Their fingerprints were pruned by
+# age like any other, so after a prune every kept message was applied
+# again: a soft count went 2, 4, 6 and the events doubled.  A kept message's
+# fingerprint now lives while sweeps keep meeting it, and while they pause.
+NOW=$BOUNCEDB_NOW
+DB=$TMP/keep-db
+maildir "$MD"
+dsn soft@example.com keep1 4.2.2 "452 4.2.2 Mailbox full" | sed 's/16 Nov 2026/15 Nov 2026/' >"$MD/new/k1"
+dsn soft@example.com keep2 4.2.2 "452 4.2.2 Mailbox full" >"$MD/new/k2"
+touch -d "@$((NOW - 3600))" "$MD/new/k1" "$MD/new/k2"
+expect_status 0 "sweep --processed keep" -- $B sweep --json --processed keep --db "$DB" "$MD"
+[ "$(json_get "$TMP/out" soft)" -eq 2 ] || fail "two soft bounces, two days: $(cat "$TMP/out")"
+ok
+for days in 100 200; do
+	export BOUNCEDB_NOW=$((NOW + days * 86400))
+	expect_status 0 "prune $days days later" -- $B prune --json --db "$DB"
+	python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['fingerprints']==0, s" "$TMP/out" \
+		|| fail "prune forgot the fingerprints of kept messages: $(cat "$TMP/out")"
+	ok
+	expect_status 0 "sweep --processed keep $days days later" -- $B sweep --json --processed keep --db "$DB" "$MD"
+	[ "$(json_get "$TMP/out" soft)" -eq 0 ] && [ "$(json_get "$TMP/out" duplicates)" -eq 2 ] \
+		|| fail "kept messages counted again after $days days: $(cat "$TMP/out")"
+	ok
+	expect_status 0 "show" -- $B show --json --db "$DB" soft@example.com
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['events'])==2, d['events']" "$TMP/out" \
+		|| fail "events of kept messages doubled after $days days"
+	ok
+done
+# Gone from the Maildir, a message's fingerprint is forgotten 90 days after
+# the last keep sweep that met it.
+rm "$MD/new/k1" "$MD/new/k2"
+export BOUNCEDB_NOW=$((NOW + 300 * 86400))
+expect_status 0 "a keep sweep of the emptied Maildir" -- $B sweep --processed keep --db "$DB" "$MD"
+expect_status 0 "prune after it" -- $B prune --json --db "$DB"
+[ "$(json_get "$TMP/out" fingerprints)" -eq 2 ] || fail "fingerprints of messages gone: $(cat "$TMP/out")"
+ok
+export BOUNCEDB_NOW=$NOW
+
 done_testing
