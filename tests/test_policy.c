@@ -518,6 +518,52 @@ test_merge_is_idempotent (void **state)
 	assert_int_equal (s->kind, BDB_SUPPRESSION_IMPORTED);
 }
 
+/* One report is one piece of evidence: five back-dated soft bounces for
+ * one address in one report counted five days and made the address
+ * inactive at once, defeating soft_span_days (issue 18).  Of the records
+ * naming one address, the strongest counts. */
+static void
+test_one_report_counts_once (void **state)
+{
+	Fixture *f = *state;
+	GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
+	for (int i = 0; i < 5; i++) {
+		g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (T0 - i * DAY);
+		g_autofree char *date = g_date_time_format (dt, "%a, %d %b %Y %H:%M:%S +0000");
+		if (i)
+			g_ptr_array_add (fields, g_strdup (""));
+		g_ptr_array_add (fields, g_strdup ("Final-Recipient: rfc822; full@example.com"));
+		g_ptr_array_add (fields, g_strdup ("Action: failed"));
+		g_ptr_array_add (fields, g_strdup ("Status: 4.2.2"));
+		g_ptr_array_add (fields, g_strdup ("Diagnostic-Code: smtp; 452 4.2.2 Mailbox full"));
+		g_ptr_array_add (fields, g_strdup_printf ("Last-Attempt-Date: %s", date));
+	}
+	g_ptr_array_add (fields, NULL);
+	apply_dsn (f, "five@x", T0, (const char *const *) fields->pdata);
+	g_ptr_array_unref (fields);
+	assert_int_equal (f->stats.records, 5);
+	assert_int_equal (f->stats.repeated, 4);
+	assert_int_equal (f->stats.soft, 1);
+	assert_false (suppressed_at (f, "full@example.com", T0 + 1));
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	BdbSoftCounter c;
+	gboolean found;
+	assert_true (bdb_txn_get_soft (txn, "full@example.com", &c, &found, NULL));
+	assert_true (found);
+	assert_int_equal (c.n_days, 1);
+	bdb_txn_abort (txn);
+
+	/* A soft and a hard record for one address: the hard one counts. */
+	apply_dsn (f, "mixed@x", T0, (const char *const[]) {
+		"Final-Recipient: rfc822; mixed@example.com", "Action: failed", "Status: 4.2.2",
+		"Diagnostic-Code: smtp; 452 4.2.2 Mailbox full", "",
+		"Final-Recipient: rfc822; Mixed@Example.com", "Action: failed", "Status: 5.1.1",
+		"Diagnostic-Code: smtp; 550 5.1.1 User unknown", NULL });
+	assert_true (suppressed_at (f, "mixed@example.com", T0 + 1));
+	g_autoptr (BdbSuppression) s = lookup (f, BDB_TABLE_ADDRESS, "mixed@example.com");
+	assert_int_equal (s->count, 1);
+}
+
 /* ---- prune: what is forgotten, and when ---- */
 
 typedef struct {
@@ -818,6 +864,7 @@ main (void)
 		T (test_signed_null_mx_needs_the_threshold),
 		T (test_signed_complaint_covers_only_its_recipient),
 		T (test_merge_is_idempotent),
+		T (test_one_report_counts_once),
 		T (test_prune_suppressions),
 		T (test_prune_soft_window),
 		T (test_prune_events_and_fingerprints),

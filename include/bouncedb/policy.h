@@ -65,6 +65,8 @@ typedef struct {
 	guint stale;               /* records older than a manual removal */
 	guint domains;             /* domains newly suppressed */
 	guint forged;              /* records refused: no valid signed envelope sender */
+	guint repeated;            /* records not applied: another record of the same report
+	                            * named the same address (a report counts once per address) */
 } BdbApplyStats;
 
 /* Add @from's counts to @to's. */

@@ -537,6 +537,7 @@ print_summary (const Sweep *sw, gboolean json, double secs)
 		NUM ("stale", a->stale);
 		NUM ("domains", a->domains);
 		NUM ("forged", a->forged);
+		NUM ("repeated", a->repeated);
 #undef NUM
 		cli_json_member_bool (b, "dry_run", sw->dry_run);
 		cli_json_member_double (b, "seconds", secs);

@@ -111,6 +111,7 @@ bdb_apply_stats_add (BdbApplyStats *to, const BdbApplyStats *from)
 	to->stale += from->stale;
 	to->domains += from->domains;
 	to->forged += from->forged;
+	to->repeated += from->repeated;
 }
 
 void

@@ -373,6 +373,86 @@ campaign_of (const BdbPolicy *p, const BdbReport *report)
 	return bdb_report_get (report, BDB_FIELD_FEEDBACK_ID);
 }
 
+/* Apply one record to @addr, the address it is kept under. */
+static gboolean
+apply_one (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report, const BdbRecord *rec,
+           const BdbVerdict *verdict, const char *addr, gint64 arrival, BdbApplyStats *stats,
+           GError **error)
+{
+	gint64 t = bdb_record_time (rec);
+	if (t <= 0 || t > arrival + DAY)
+		t = arrival;
+	Apply a = { policy, txn, stats, rec, verdict, addr, t, NULL, FALSE };
+	/* What the changes this record makes are for, in the feed. */
+	BdbChangeContext ctx = {
+		arrival, bdb_disposition_name (verdict->disposition),
+		bdb_report_get (report, BDB_FIELD_MESSAGE_ID), campaign_of (policy, report),
+		bdb_report_get (report, BDB_FIELD_LIST_ID), bdb_report_fingerprint (report), NULL, 0,
+	};
+	bdb_txn_set_change (txn, &ctx);
+	g_autofree char *verified = policy->verifier ? signed_address (policy, rec, addr, arrival) : NULL;
+	/* Refused: kept in @addr's history as forged, with no effect. */
+	a.forged = policy->verifier && g_strcmp0 (verified, addr) != 0;
+	gboolean ok = apply_record (&a, error);
+	bdb_suppression_free (a.existing);
+	if (ok && a.forged && verified) {
+		/* The record is genuine for its Final-Recipient only. */
+		Apply b = { policy, txn, stats, rec, verdict, verified, t, NULL, FALSE };
+		ok = apply_record (&b, error);
+		bdb_suppression_free (b.existing);
+	}
+	return ok;
+}
+
+/* How much a record says about its address: of several records for one
+ * address in one report, the strongest is the one that counts. */
+static int
+strength (BdbDisposition d)
+{
+	switch (d) {
+	case BDB_DISPOSITION_SUPPRESS:
+	case BDB_DISPOSITION_COMPLAINT:
+		return 4;
+	case BDB_DISPOSITION_SOFT:
+		return 3;
+	case BDB_DISPOSITION_SENDER:
+		return 2;
+	case BDB_DISPOSITION_SUCCESS:
+	case BDB_DISPOSITION_DELAY:
+		return 1;
+	case BDB_DISPOSITION_IGNORE:
+	case BDB_DISPOSITION_COUNT:
+		break;
+	}
+	return 0;
+}
+
+/* The address of each record (NULL: invalid), and which records count: a
+ * report is one piece of evidence, so of the records that name one
+ * address only the strongest (the first of equals) is applied.  Five
+ * back-dated soft bounces for one address in one report made it inactive
+ * at once, defeating soft_span_days. */
+static void
+pick_records (const BdbPolicy *policy, const BdbReport *report, const BdbVerdict *verdicts,
+              char **addrs, gboolean *counts)
+{
+	guint n = bdb_report_n_records (report);
+	g_autoptr (GHashTable) best = g_hash_table_new (g_str_hash, g_str_equal);  /* address -> index + 1 */
+	for (guint i = 0; i < n; i++) {
+		addrs[i] = bdb_policy_record_address (policy, bdb_report_get_record (report, i), NULL);
+		if (!addrs[i])
+			continue;
+		gpointer prev = g_hash_table_lookup (best, addrs[i]);
+		guint j = GPOINTER_TO_UINT (prev);
+		if (!prev || strength (verdicts[i].disposition) > strength (verdicts[j - 1].disposition)) {
+			if (prev)
+				counts[j - 1] = FALSE;
+			counts[i] = TRUE;
+			g_hash_table_insert (best, addrs[i], GUINT_TO_POINTER (i + 1));
+		}
+	}
+}
+
 gboolean
 bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
                   const BdbVerdict *verdicts, gint64 arrival, BdbApplyStats *stats, GError **error)
@@ -384,47 +464,34 @@ bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
 		stats->duplicates++;
 		return TRUE;
 	}
-	guint invalid_before = stats->invalid;
-	for (guint i = 0; i < bdb_report_n_records (report); i++) {
-		const BdbRecord *rec = bdb_report_get_record (report, i);
+	guint n = bdb_report_n_records (report);
+	g_autofree char **addrs = g_new0 (char *, n + 1);
+	g_autofree gboolean *counts = g_new0 (gboolean, n);
+	pick_records (policy, report, verdicts, addrs, counts);
+	gboolean ok = TRUE;
+	guint invalid = 0;
+	for (guint i = 0; ok && i < n; i++) {
 		stats->records++;
-		g_autofree char *addr = bdb_policy_record_address (policy, rec, NULL);
-		if (!addr) {
-			stats->invalid++;
-			continue;
-		}
-		gint64 t = bdb_record_time (rec);
-		if (t <= 0 || t > arrival + DAY)
-			t = arrival;
-		Apply a = { policy, txn, stats, rec, &verdicts[i], addr, t, NULL, FALSE };
-		/* What the changes this record makes are for, in the feed. */
-		BdbChangeContext ctx = {
-			arrival, bdb_disposition_name (verdicts[i].disposition),
-			bdb_report_get (report, BDB_FIELD_MESSAGE_ID), campaign_of (policy, report),
-			bdb_report_get (report, BDB_FIELD_LIST_ID), bdb_report_fingerprint (report), NULL, 0,
-		};
-		bdb_txn_set_change (txn, &ctx);
-		g_autofree char *verified = policy->verifier ? signed_address (policy, rec, addr, arrival) : NULL;
-		/* Refused: kept in @addr's history as forged, with no effect. */
-		a.forged = policy->verifier && g_strcmp0 (verified, addr) != 0;
-		gboolean ok = apply_record (&a, error);
-		bdb_suppression_free (a.existing);
-		if (ok && a.forged && verified) {
-			/* The record is genuine for its Final-Recipient only. */
-			Apply b = { policy, txn, stats, rec, &verdicts[i], verified, t, NULL, FALSE };
-			ok = apply_record (&b, error);
-			bdb_suppression_free (b.existing);
-		}
-		if (!ok)
-			return FALSE;
+		if (!addrs[i])
+			invalid++;
+		else if (!counts[i])
+			stats->repeated++;
+		else
+			ok = apply_one (policy, txn, report, bdb_report_get_record (report, i), &verdicts[i],
+			                addrs[i], arrival, stats, error);
 	}
 	bdb_txn_set_change (txn, NULL);  /* its strings are the report's */
+	for (guint i = 0; i < n; i++)
+		g_free (addrs[i]);
+	if (!ok)
+		return FALSE;
+	stats->invalid += invalid;
 	stats->messages++;
 	/* A report none of whose records named a usable address taught
 	 * nothing: it is kept for a person (bdb_policy_outcome), and stays
 	 * unknown so that it is kept again, never taken for stored, if it is
 	 * read a second time. */
-	if (stats->invalid - invalid_before == bdb_report_n_records (report))
+	if (invalid == n)
 		return TRUE;
 	return bdb_txn_mark_seen (txn, bdb_report_fingerprint (report), arrival, error);
 }
