@@ -132,9 +132,9 @@ events_and_counters (BdbTxn *txn, gpointer data, GError **error)
 		e.time = 1700000000 + i;
 		g_strlcpy (e.reason, "mailboxfull", sizeof e.reason);
 		g_strlcpy (e.disposition, "soft", sizeof e.disposition);
-		e.diagnostic = i == 29 ? g_strnfill (2000, 'x') : NULL;
+		g_autofree char *long_diag = i == 29 ? g_strnfill (2000, 'x') : NULL;
+		e.diagnostic = long_diag;
 		gboolean ok = bdb_txn_add_event (txn, "bob@example.com", &e, 20, error);
-		g_free (e.diagnostic);
 		if (!ok)
 			return FALSE;
 	}

@@ -191,6 +191,9 @@ BDB_API gboolean bdb_txn_foreach_soft (BdbTxn *txn, BdbSoftFunc fn, gpointer dat
 
 /* ---- events: a short history per address ---- */
 
+/* One event.  The strings behind the pointers are borrowed, never owned
+ * by the struct: the caller's own while bdb_txn_add_event() runs, the
+ * store's for the call of a BdbEventFunc. */
 typedef struct {
 	gint64 time;
 	char disposition[16];
@@ -198,12 +201,11 @@ typedef struct {
 	char kind[16];              /* dsn, arf, autoreply, manual, import */
 	char status[16];
 	char reply_code[4];
-	char *rule;                 /* owned; may be NULL */
-	char *diagnostic;           /* owned, truncated; may be NULL */
-	char *report_message_id;    /* owned; may be NULL */
+	const char *rule;           /* may be NULL */
+	const char *diagnostic;     /* may be NULL; stored cut to 512 bytes */
+	const char *report_message_id; /* may be NULL */
 } BdbEvent;
 
-BDB_API void bdb_event_clear (BdbEvent *e);
 /* Append an event for @address; keeps at most @keep events per address
  * (the oldest go).  @keep 0 keeps all.  An address longer than 254 bytes
  * (which bdb_address_normalize() never returns) is kept, looked up and

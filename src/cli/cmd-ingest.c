@@ -58,6 +58,31 @@ read_input (gsize limit, gboolean *over, GError **error)
 	}
 }
 
+/* A forged report is kept as evidence, not whole: its headers and first
+ * recipients say who sent it, and an attacker sending a thousand
+ * recipients per report must not fill the disk with copies. */
+#define FORGED_COPY_BYTES (64 * 1024)
+
+/* At most FORGED_COPY_BYTES of @buf, cut at a line end, behind a header
+ * that says so. */
+static GByteArray *
+forged_copy (const GByteArray *buf)
+{
+	if (buf->len <= FORGED_COPY_BYTES)
+		return g_byte_array_ref ((GByteArray *) buf);
+	gsize n = FORGED_COPY_BYTES;
+	while (n > 0 && buf->data[n - 1] != '\n')
+		n--;
+	if (n == 0)
+		n = FORGED_COPY_BYTES;
+	GByteArray *copy = g_byte_array_new ();
+	g_autofree char *note = g_strdup_printf ("X-Bouncedb-Cut: forged report, the first %" G_GSIZE_FORMAT
+	                                         " of %u bytes kept\n", n, buf->len);
+	g_byte_array_append (copy, (const guint8 *) note, (guint) strlen (note));
+	g_byte_array_append (copy, buf->data, (guint) n);
+	return copy;
+}
+
 static int
 keep (Cli *cli, const char *dir, const GByteArray *buf, gboolean stream_rest,
       const char *why, gboolean quiet)
@@ -153,12 +178,14 @@ cmd_ingest (Cli *cli, int argc, char **argv)
 	case BDB_OUTCOME_RETRY:
 		status = cli_fail (cli, db, &error);
 		break;
-	default:
+	default: {
 		/* Forged, no usable recipient, or a record the database cannot
 		 * take: the same on every retry, so kept here, exit 0. */
 		g_clear_error (&error);
-		status = keep (cli, keep_dir, buf, FALSE, why, quiet);
+		g_autoptr (GByteArray) copy = applied && w.stats.forged ? forged_copy (buf) : g_byte_array_ref (buf);
+		status = keep (cli, keep_dir, copy, FALSE, why, quiet);
 		break;
+	}
 	}
 	/* Nothing goes to stdout: the MTA may log it. */
 	return status;

@@ -139,6 +139,22 @@ suppress (const BdbPolicy *p, BdbTxn *txn, BdbTable table, const char *key,
 	return bdb_txn_put_suppression (txn, table, s, error);
 }
 
+/* The records of one report refused as forged.  They leave one event,
+ * not one each: a forged report may name a thousand addresses, and each
+ * event is up to half a kilobyte (20 such reports grew a database by
+ * 12 MB).  The event goes to the first address refused and names the
+ * others, up to FORGED_NAMES bytes. */
+#define FORGED_NAMES 320
+typedef struct {
+	guint n;
+	char *first;                /* owned: the first address refused */
+	const BdbRecord *rec;       /* its record, verdict and time */
+	const BdbVerdict *v;
+	gint64 t;
+	GString *names;             /* the addresses refused, as far as they fit */
+	guint named;
+} ForgedLog;
+
 typedef struct {
 	const BdbPolicy *p;
 	BdbTxn *txn;
@@ -149,6 +165,7 @@ typedef struct {
 	gint64 t;
 	BdbSuppression *existing;   /* owned */
 	gboolean forged;            /* no valid signed envelope sender for it */
+	ForgedLog *log;
 } Apply;
 
 /* Does some envelope sender of the report carry a fresh token signed for
@@ -273,6 +290,61 @@ apply_domain (Apply *a, GError **error)
 	return TRUE;
 }
 
+/* The event a record leaves in the history of its address: what the
+ * verdict was, and the evidence.  The strings are borrowed from the
+ * record and the rules. */
+static void
+record_event (BdbEvent *e, const BdbRecord *rec, const BdbVerdict *v, gint64 t)
+{
+	memset (e, 0, sizeof *e);
+	e->time = t;
+	g_strlcpy (e->disposition, bdb_disposition_name (v->disposition), sizeof e->disposition);
+	g_strlcpy (e->reason, bdb_reason_name (v->reason), sizeof e->reason);
+	const char *kind = bdb_record_get (rec, BDB_FIELD_KIND);
+	g_strlcpy (e->kind, kind ? kind : "dsn", sizeof e->kind);
+	const char *status = bdb_record_get (rec, BDB_FIELD_STATUS);
+	g_strlcpy (e->status, status ? status : "", sizeof e->status);
+	const char *reply = bdb_record_get (rec, BDB_FIELD_REPLY_CODE);
+	g_strlcpy (e->reply_code, reply ? reply : "", sizeof e->reply_code);
+	e->rule = v->rule ? bdb_rule_id (v->rule) : NULL;
+	e->diagnostic = bdb_record_get (rec, BDB_FIELD_DIAGNOSTIC);
+	e->report_message_id = bdb_record_get (rec, BDB_FIELD_MESSAGE_ID);
+}
+
+static void
+forged_note (ForgedLog *log, const Apply *a)
+{
+	if (log->n++ == 0) {
+		log->first = g_strdup (a->addr);
+		log->rec = a->rec;
+		log->v = a->v;
+		log->t = a->t;
+		log->names = g_string_new (a->addr);
+		log->named = 1;
+	} else if (log->names->len + 2 + strlen (a->addr) <= FORGED_NAMES) {
+		g_string_append_printf (log->names, ", %s", a->addr);
+		log->named++;
+	}
+}
+
+/* The one event of a report's forged records, under the first address. */
+static gboolean
+forged_event (const BdbPolicy *p, BdbTxn *txn, ForgedLog *log, GError **error)
+{
+	if (!log->n)
+		return TRUE;
+	BdbEvent e;
+	record_event (&e, log->rec, log->v, log->t);
+	g_strlcpy (e.disposition, "forged", sizeof e.disposition);
+	g_autofree char *more = log->n > log->named
+	                        ? g_strdup_printf (" and %u more", log->n - log->named) : g_strdup ("");
+	g_autofree char *summary = g_strdup_printf ("refused, no valid signed envelope sender: %u "
+	                                            "recipient(s) of this report, %s%s",
+	                                            log->n, log->names->str, more);
+	e.diagnostic = summary;
+	return bdb_txn_add_event (txn, log->first, &e, p->events_per_address, error);
+}
+
 static gboolean
 apply_record (Apply *a, GError **error)
 {
@@ -280,35 +352,23 @@ apply_record (Apply *a, GError **error)
 	const BdbVerdict *v = a->v;
 	gboolean created = FALSE;
 
+	if (a->forged) {  /* no effect; one event for the report (forged_event) */
+		st->forged++;
+		forged_note (a->log, a);
+		return TRUE;
+	}
 	if (!bdb_txn_get_suppression (a->txn, BDB_TABLE_ADDRESS, a->addr, &a->existing, error))
 		return FALSE;
 	gboolean stale = a->existing && a->existing->state == BDB_STATE_REMOVED &&
 	                 a->existing->removed_at >= a->t;
 
-	BdbEvent e = { 0 };
-	e.time = a->t;
-	g_strlcpy (e.disposition, bdb_disposition_name (v->disposition), sizeof e.disposition);
-	g_strlcpy (e.reason, bdb_reason_name (v->reason), sizeof e.reason);
-	const char *kind = bdb_record_get (a->rec, BDB_FIELD_KIND);
-	g_strlcpy (e.kind, kind ? kind : "dsn", sizeof e.kind);
-	if (a->forged)  /* kept in the history, marked, with no effect */
-		g_strlcpy (e.disposition, "forged", sizeof e.disposition);
-	const char *status = bdb_record_get (a->rec, BDB_FIELD_STATUS);
-	g_strlcpy (e.status, status ? status : "", sizeof e.status);
-	const char *reply = bdb_record_get (a->rec, BDB_FIELD_REPLY_CODE);
-	g_strlcpy (e.reply_code, reply ? reply : "", sizeof e.reply_code);
-	e.rule = (char *) (v->rule ? bdb_rule_id (v->rule) : NULL);
-	e.diagnostic = (char *) bdb_record_get (a->rec, BDB_FIELD_DIAGNOSTIC);
-	e.report_message_id = (char *) bdb_record_get (a->rec, BDB_FIELD_MESSAGE_ID);
+	BdbEvent e;
+	record_event (&e, a->rec, v, a->t);
 	if (!bdb_txn_add_event (a->txn, a->addr, &e, a->p->events_per_address, error))
 		return FALSE;
 
 	if (stale) {
 		st->stale++;
-		return TRUE;
-	}
-	if (a->forged) {
-		st->forged++;
 		return TRUE;
 	}
 
@@ -377,12 +437,12 @@ campaign_of (const BdbPolicy *p, const BdbReport *report)
 static gboolean
 apply_one (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report, const BdbRecord *rec,
            const BdbVerdict *verdict, const char *addr, gint64 arrival, BdbApplyStats *stats,
-           GError **error)
+           ForgedLog *log, GError **error)
 {
 	gint64 t = bdb_record_time (rec);
 	if (t <= 0 || t > arrival + DAY)
 		t = arrival;
-	Apply a = { policy, txn, stats, rec, verdict, addr, t, NULL, FALSE };
+	Apply a = { policy, txn, stats, rec, verdict, addr, t, NULL, FALSE, log };
 	/* What the changes this record makes are for, in the feed. */
 	BdbChangeContext ctx = {
 		arrival, bdb_disposition_name (verdict->disposition),
@@ -397,7 +457,7 @@ apply_one (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report, const 
 	bdb_suppression_free (a.existing);
 	if (ok && a.forged && verified) {
 		/* The record is genuine for its Final-Recipient only. */
-		Apply b = { policy, txn, stats, rec, verdict, verified, t, NULL, FALSE };
+		Apply b = { policy, txn, stats, rec, verdict, verified, t, NULL, FALSE, log };
 		ok = apply_record (&b, error);
 		bdb_suppression_free (b.existing);
 	}
@@ -470,6 +530,7 @@ bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
 	pick_records (policy, report, verdicts, addrs, counts);
 	gboolean ok = TRUE;
 	guint invalid = 0;
+	ForgedLog log = { 0 };
 	for (guint i = 0; ok && i < n; i++) {
 		stats->records++;
 		if (!addrs[i])
@@ -478,9 +539,13 @@ bdb_policy_apply (const BdbPolicy *policy, BdbTxn *txn, const BdbReport *report,
 			stats->repeated++;
 		else
 			ok = apply_one (policy, txn, report, bdb_report_get_record (report, i), &verdicts[i],
-			                addrs[i], arrival, stats, error);
+			                addrs[i], arrival, stats, &log, error);
 	}
 	bdb_txn_set_change (txn, NULL);  /* its strings are the report's */
+	ok = ok && forged_event (policy, txn, &log, error);
+	g_free (log.first);
+	if (log.names)
+		g_string_free (log.names, TRUE);
 	for (guint i = 0; i < n; i++)
 		g_free (addrs[i]);
 	if (!ok)
@@ -529,7 +594,7 @@ bdb_policy_add (const BdbPolicy *policy, BdbTxn *txn, const char *address, const
 	g_strlcpy (e.disposition, "suppress", sizeof e.disposition);
 	g_strlcpy (e.reason, reason ? reason : "", sizeof e.reason);
 	g_strlcpy (e.kind, "manual", sizeof e.kind);
-	e.diagnostic = (char *) note;
+	e.diagnostic = note;
 	return bdb_txn_put_suppression (txn, table, s, error) &&
 	       (is_domain || bdb_txn_add_event (txn, address, &e, policy->events_per_address, error));
 }

@@ -33,12 +33,13 @@ event_key (const char *address, gint64 time, guint32 seq)
 	return w.buf;
 }
 
-void
-bdb_event_clear (BdbEvent *e)
+/* An event as decoded: its strings are the store's, freed here. */
+static void
+event_clear (BdbEvent *e)
 {
-	g_free (e->rule);
-	g_free (e->diagnostic);
-	g_free (e->report_message_id);
+	g_free ((char *) e->rule);
+	g_free ((char *) e->diagnostic);
+	g_free ((char *) e->report_message_id);
 	memset (e, 0, sizeof *e);
 }
 
@@ -61,7 +62,7 @@ decode_event (const MDB_val *v, BdbEvent *e, GError **error)
 	e->diagnostic = bdb_get_str (&r);
 	e->report_message_id = bdb_get_str (&r);
 	if (r.bad) {
-		bdb_event_clear (e);
+		event_clear (e);
 		return store_corrupt (error, "event", version);
 	}
 	return TRUE;
@@ -177,7 +178,7 @@ bdb_txn_foreach_event (BdbTxn *txn, const char *address_in, BdbEventFunc fn, gpo
 			break;
 		}
 		gboolean more = fn (k.mv_data, &e, data);
-		bdb_event_clear (&e);
+		event_clear (&e);
 		if (!more)
 			break;
 		rc = mdb_cursor_get (c, &k, &v, MDB_NEXT);

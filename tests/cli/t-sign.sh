@@ -81,6 +81,59 @@ ok
 ok
 expect_status 1 "the genuine one suppressed bob" -- $B check --db "$TMP/db" bob@example.com
 
+# A forged report naming a thousand recipients leaves one event, with a
+# bounded summary, and a bounded copy: 20 such reports grew a database by
+# 12 MB and kept 8 MB of copies.
+python3 - "$TMP/many.eml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("""From: MAILER-DAEMON@mx.example.net
+To: bounces@lists.example.org
+Subject: Undelivered Mail Returned to Sender
+Date: Mon, 16 Nov 2026 10:00:00 +0000
+Message-ID: <many@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="XX"
+
+--XX
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+""")
+    for i in range(1000):
+        f.write("\nFinal-Recipient: rfc822; victim%d@example.com\nAction: failed\nStatus: 5.1.1\n"
+                "Diagnostic-Code: smtp; 550 5.1.1 <victim%d@example.com>: Recipient address rejected: "
+                "User unknown in virtual mailbox table (and a long text to make the report large)\n" % (i, i))
+    f.write("\n--XX--\n")
+PY
+forged_events() {
+	$B stats --json --db "$TMP/db" | python3 -c "import json,sys; print(sum(d['count'] for d in json.load(sys.stdin)['by_disposition'] if d['key'] == 'forged'))"
+}
+before=$(du -k "$TMP/db/data.mdb" | cut -f1)
+events_before=$(forged_events)
+expect_status 0 "ingest a forged report naming 1000 recipients" -- sh -c "$B ingest --db '$TMP/db' --keep '$TMP/keep-many' < '$TMP/many.eml'"
+[ "$(forged_events)" -eq $((events_before + 1)) ] || fail "a forged report of 1000 recipients left $(( $(forged_events) - events_before )) events"
+ok
+expect_status 0 "the first victim's history" -- $B show --json --db "$TMP/db" victim0@example.com
+python3 - "$TMP/out" <<'PY' || fail "summary event: $(cat "$TMP/out")"
+import json, sys
+e = json.load(open(sys.argv[1]))["events"]
+assert len(e) == 1 and e[0]["disposition"] == "forged", e
+d = e[0]["diagnostic"]
+assert "1000 recipient(s)" in d and "victim1@example.com" in d and "more" in d and len(d) <= 512, d
+PY
+ok
+expect_status 0 "the last victim has no event" -- $B show --json --db "$TMP/db" victim999@example.com
+expect_no_grep '"disposition"' "$TMP/out" "no event per forged recipient"
+after=$(du -k "$TMP/db/data.mdb" | cut -f1)
+[ $((after - before)) -lt 100 ] || fail "a forged report grew the database by $((after - before)) KiB"
+ok
+kept=$(ls "$TMP/keep-many/new")
+size=$(stat -c %s "$TMP/keep-many/new/$kept")
+[ "$size" -le 66000 ] && [ "$(stat -c %s "$TMP/many.eml")" -gt 200000 ] || fail "the kept copy of a forged report is $size bytes"
+grep -q "^X-Bouncedb-Cut: forged report" "$TMP/keep-many/new/$kept" || fail "the cut copy does not say it was cut"
+ok
+
 # Without verification the same forged report is read like any other.
 expect_status 0 "verification off" -- sh -c "'$BOUNCEDB' ingest --db '$TMP/db2' < '$TMP/forged.eml'"
 expect_status 1 "unprotected database believes it" -- "$BOUNCEDB" check --db "$TMP/db2" carol@example.com
