@@ -101,6 +101,23 @@ take_evidence (BdbSuppression *s, const BdbRecord *rec, const BdbVerdict *v)
 	set_str (&s->original_message_id, bdb_record_get (rec, BDB_FIELD_ORIGINAL_MESSAGE_ID));
 }
 
+/* Is @rec at @t newer evidence than what @s holds?  Later wins; at the
+ * same second the greater report Message-ID, then status, then diagnostic,
+ * so that the result does not depend on the order reports are applied in
+ * (concurrent ingests and sweeps apply them in any order). */
+static gboolean
+newer_evidence (const BdbSuppression *s, const BdbRecord *rec, gint64 t)
+{
+	if (t != s->last_seen)
+		return t > s->last_seen;
+	int c = g_strcmp0 (bdb_record_get (rec, BDB_FIELD_MESSAGE_ID), s->report_message_id);
+	if (!c)
+		c = g_strcmp0 (bdb_record_get (rec, BDB_FIELD_STATUS), s->status);
+	if (!c)
+		c = g_strcmp0 (bdb_record_get (rec, BDB_FIELD_DIAGNOSTIC), s->diagnostic);
+	return c >= 0;
+}
+
 /* Suppress @key in @table on the evidence of @rec (or with @note when
  * @rec is NULL): a new entry, or one more confirmation of an existing one
  * whose evidence the newer report replaces. */
@@ -127,7 +144,7 @@ suppress (const BdbPolicy *p, BdbTxn *txn, BdbTable table, const char *key,
 	} else {
 		s->count++;
 		s->first_seen = MIN (s->first_seen, t);
-		if (t >= s->last_seen) {
+		if (newer_evidence (s, rec, t)) {
 			s->last_seen = t;
 			s->kind = kind;
 			take_evidence (s, rec, v);
@@ -240,21 +257,112 @@ apply_soft (Apply *a, GError **error)
 }
 
 static gboolean
-count_tally (const char *name, guint64 count, gint64 last, gpointer data)
-{
-	(*(guint *) data)++;
-	return TRUE;
-}
-
-static gboolean
 collect_tally (const char *name, guint64 count, gint64 last, gpointer data)
 {
 	g_ptr_array_add (data, g_strdup (name));
 	return TRUE;
 }
 
+/* What the hostunknown tallies of one domain add up to: the distinct
+ * recipients, the records, the earliest and latest time, and the
+ * recipient with the latest record (the greatest name of equals). */
+typedef struct {
+	guint distinct;
+	guint64 records;
+	gint64 first, last;
+	char *newest;               /* owned: its tally name */
+} DomainTally;
+
+static gboolean
+sum_domain_tally (const char *name, guint64 count, gint64 first, gint64 last, gpointer data)
+{
+	DomainTally *d = data;
+	d->first = d->distinct ? MIN (d->first, first) : first;
+	d->distinct++;
+	d->records += count;
+	if (!d->newest || last > d->last || (last == d->last && strcmp (name, d->newest) > 0)) {
+		g_free (d->newest);
+		d->newest = g_strdup (name);
+	}
+	d->last = MAX (d->last, last);
+	return TRUE;
+}
+
+/* The domain row's evidence: that of the newest recipient's own row when
+ * it holds the record its tally last counted (a dead host); failing that
+ * (its row holds newer evidence of another kind, or its name was too long
+ * to keep), the present record's, for a new row. */
+static gboolean
+domain_evidence (Apply *a, BdbSuppression *s, const DomainTally *d, const char *prefix,
+                 gboolean created, GError **error)
+{
+	const char *addr = d->newest + strlen (prefix);
+	g_autoptr (BdbSuppression) row = NULL;
+	if (!bdb_txn_get_suppression (a->txn, BDB_TABLE_ADDRESS, addr, &row, error))
+		return FALSE;
+	BdbReason r;
+	if (row && row->last_seen == d->last && row->reason && bdb_reason_from_name (row->reason, &r) &&
+	    (r == BDB_REASON_HOSTUNKNOWN || r == BDB_REASON_NOTACCEPT)) {
+		set_str (&s->reason, row->reason);
+		set_str (&s->source, row->source);
+		set_str (&s->status, row->status);
+		set_str (&s->reply_code, row->reply_code);
+		set_str (&s->diagnostic, row->diagnostic);
+		set_str (&s->rule, row->rule);
+		set_str (&s->reporting_mta, row->reporting_mta);
+		set_str (&s->remote_mta, row->remote_mta);
+		set_str (&s->report_message_id, row->report_message_id);
+		set_str (&s->original_message_id, row->original_message_id);
+	} else if (created) {
+		take_evidence (s, a->rec, a->v);
+	}
+	return TRUE;
+}
+
+/* The domain's row, from its tallies @d (see apply_domain()). */
+static gboolean
+domain_row (Apply *a, const char *domain, const char *prefix, guint threshold, const DomainTally *d,
+            GError **error)
+{
+	g_autoptr (BdbSuppression) existing = NULL;
+	if (!bdb_txn_get_suppression (a->txn, BDB_TABLE_DOMAIN, domain, &existing, error))
+		return FALSE;
+	if (existing && existing->state == BDB_STATE_REMOVED && existing->removed_at >= a->t)
+		return TRUE;
+	/* Once suppressed, every later record confirms it, below the
+	 * threshold too (a null MX may have suppressed it alone). */
+	gboolean live = existing && existing->state == BDB_STATE_SUPPRESSED;
+	if (!live && d->distinct < threshold)
+		return TRUE;
+
+	g_autoptr (BdbSuppression) fresh = NULL;
+	BdbSuppression *s = live ? existing : (fresh = bdb_suppression_new (domain));
+	if (!live) {
+		s->kind = BDB_SUPPRESSION_DOMAIN;
+		s->first_seen = d->first;
+		s->last_seen = d->last;
+		s->expires = expiry_for (a->p, BDB_SUPPRESSION_DOMAIN, a->v->reason, d->last);
+	} else {
+		s->first_seen = MIN (s->first_seen, d->first);
+		s->last_seen = MAX (s->last_seen, d->last);
+		s->expires = merge_expiry (s->expires, expiry_for (a->p, BDB_SUPPRESSION_DOMAIN, a->v->reason, d->last));
+	}
+	s->count = (guint32) MIN (d->records, G_MAXUINT32);
+	if (!domain_evidence (a, s, d, prefix, !live, error))
+		return FALSE;
+	g_autofree char *note = g_strdup_printf ("%u distinct recipients failed with %s", d->distinct,
+	                                         s->reason ? s->reason : bdb_reason_name (a->v->reason));
+	set_str (&s->note, note);
+	if (!live)
+		a->stats->domains++;
+	return bdb_txn_put_suppression (a->txn, BDB_TABLE_DOMAIN, s, error);
+}
+
 /* Several distinct dead recipients at one domain (or one null MX) make
- * the domain itself suppressed. */
+ * the domain itself suppressed.  The row is made from the domain's
+ * tallies, which every such record adds to, not from the record that
+ * happens to cross the threshold: its count, times, expiry and evidence
+ * are then the same whatever order the reports arrive in. */
 static gboolean
 apply_domain (Apply *a, GError **error)
 {
@@ -268,26 +376,11 @@ apply_domain (Apply *a, GError **error)
 	if (!bdb_txn_tally_add (a->txn, name, 1, a->t, error))
 		return FALSE;
 	g_autofree char *prefix = g_strdup_printf ("hostunknown|%s|", domain);
-	guint distinct = 0;
-	if (!bdb_txn_foreach_tally (a->txn, prefix, count_tally, &distinct, error))
-		return FALSE;
-	if (distinct < threshold)
-		return TRUE;
-
-	g_autoptr (BdbSuppression) existing = NULL;
-	if (!bdb_txn_get_suppression (a->txn, BDB_TABLE_DOMAIN, domain, &existing, error))
-		return FALSE;
-	if (existing && existing->state == BDB_STATE_REMOVED && existing->removed_at >= a->t)
-		return TRUE;
-	g_autofree char *note = g_strdup_printf ("%u distinct recipients failed with %s", distinct,
-	                                         bdb_reason_name (a->v->reason));
-	gboolean created;
-	if (!suppress (a->p, a->txn, BDB_TABLE_DOMAIN, domain, BDB_SUPPRESSION_DOMAIN, a->rec, a->v,
-	               note, a->t, existing, &created, error))
-		return FALSE;
-	if (created)
-		a->stats->domains++;
-	return TRUE;
+	DomainTally d = { 0 };
+	gboolean ok = bdb_txn_foreach_tally_span (a->txn, prefix, sum_domain_tally, &d, error) &&
+	              domain_row (a, domain, prefix, threshold, &d, error);
+	g_free (d.newest);
+	return ok;
 }
 
 /* The event a record leaves in the history of its address: what the
