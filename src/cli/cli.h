@@ -85,6 +85,10 @@ void cli_close (Cli *cli);
 /* A copy of @s fit for a terminal or a text table: control characters,
  * ESC and invalid UTF-8 are shown as \xHH escapes, never passed through. */
 char *cli_safe (const char *s);
+/* One CSV field of @s (NULL: empty) and its separator (a newline when
+ * @last): control characters and invalid bytes escaped as cli_safe()
+ * does (a backslash stays one), quoted when it holds a comma or a quote. */
+void cli_csv_cell (FILE *out, const char *s, gboolean last);
 /* record-json.c: the members of one record's JSON object (and its
  * verdict's); the caller begins and ends the object.  @file may be NULL. */
 void cli_record_members (CliJson *b, const BdbRecord *record, const BdbVerdict *verdict,

@@ -28,28 +28,6 @@ typedef struct {
 	guint64 rows;
 } Export;
 
-static void
-csv_put (FILE *out, const char *s, gboolean last)
-{
-	g_autofree char *valid = NULL;
-	s = s ? s : "";
-	/* Valid UTF-8 whatever the database holds (imports keep bytes). */
-	if (!g_utf8_validate (s, -1, NULL))
-		s = valid = g_utf8_make_valid (s, -1);
-	if (strpbrk (s, ",\"\r\n")) {
-		fputc ('"', out);
-		for (const char *p = s; *p; p++) {
-			if (*p == '"')
-				fputc ('"', out);
-			fputc (*p, out);
-		}
-		fputc ('"', out);
-	} else {
-		fputs (s, out);
-	}
-	fputc (last ? '\n' : ',', out);
-}
-
 static gboolean
 export_one (const BdbSuppression *s, gpointer data)
 {
@@ -69,26 +47,26 @@ export_one (const BdbSuppression *s, gpointer data)
 	g_autofree char *exp = s->expires ? cli_format_time (s->expires) : g_strdup ("");
 	g_autofree char *rem = s->removed_at ? cli_format_time (s->removed_at) : g_strdup ("");
 	g_autofree char *count = g_strdup_printf ("%u", s->count);
-	csv_put (e->out, e->table == BDB_TABLE_DOMAIN ? "domain" : "address", FALSE);
-	csv_put (e->out, s->key, FALSE);
-	csv_put (e->out, s->state == BDB_STATE_REMOVED ? "removed" : "suppressed", FALSE);
-	csv_put (e->out, bdb_suppression_kind_name (s->kind), FALSE);
-	csv_put (e->out, s->reason, FALSE);
-	csv_put (e->out, s->source, FALSE);
-	csv_put (e->out, s->status, FALSE);
-	csv_put (e->out, s->reply_code, FALSE);
-	csv_put (e->out, s->diagnostic, FALSE);
-	csv_put (e->out, s->rule, FALSE);
-	csv_put (e->out, s->reporting_mta, FALSE);
-	csv_put (e->out, s->remote_mta, FALSE);
-	csv_put (e->out, s->report_message_id, FALSE);
-	csv_put (e->out, s->original_message_id, FALSE);
-	csv_put (e->out, s->note, FALSE);
-	csv_put (e->out, first, FALSE);
-	csv_put (e->out, last, FALSE);
-	csv_put (e->out, exp, FALSE);
-	csv_put (e->out, rem, FALSE);
-	csv_put (e->out, count, TRUE);
+	cli_csv_cell (e->out, e->table == BDB_TABLE_DOMAIN ? "domain" : "address", FALSE);
+	cli_csv_cell (e->out, s->key, FALSE);
+	cli_csv_cell (e->out, s->state == BDB_STATE_REMOVED ? "removed" : "suppressed", FALSE);
+	cli_csv_cell (e->out, bdb_suppression_kind_name (s->kind), FALSE);
+	cli_csv_cell (e->out, s->reason, FALSE);
+	cli_csv_cell (e->out, s->source, FALSE);
+	cli_csv_cell (e->out, s->status, FALSE);
+	cli_csv_cell (e->out, s->reply_code, FALSE);
+	cli_csv_cell (e->out, s->diagnostic, FALSE);
+	cli_csv_cell (e->out, s->rule, FALSE);
+	cli_csv_cell (e->out, s->reporting_mta, FALSE);
+	cli_csv_cell (e->out, s->remote_mta, FALSE);
+	cli_csv_cell (e->out, s->report_message_id, FALSE);
+	cli_csv_cell (e->out, s->original_message_id, FALSE);
+	cli_csv_cell (e->out, s->note, FALSE);
+	cli_csv_cell (e->out, first, FALSE);
+	cli_csv_cell (e->out, last, FALSE);
+	cli_csv_cell (e->out, exp, FALSE);
+	cli_csv_cell (e->out, rem, FALSE);
+	cli_csv_cell (e->out, count, TRUE);
 	return TRUE;
 }
 
@@ -146,7 +124,7 @@ cmd_export (Cli *cli, int argc, char **argv)
 	if (csv) {
 		fprintf (out, "# bouncedb export v%d %s\n", EXPORT_VERSION, now);
 		for (gsize i = 0; i < G_N_ELEMENTS (csv_columns); i++)
-			csv_put (out, csv_columns[i], i + 1 == G_N_ELEMENTS (csv_columns));
+			cli_csv_cell (out, csv_columns[i], i + 1 == G_N_ELEMENTS (csv_columns));
 	} else {
 		fprintf (out, "{\"bouncedb_export\":%d,\"created\":\"%s\"}\n", EXPORT_VERSION, now);
 	}

@@ -11,28 +11,6 @@ typedef struct {
 	guint64 shown;
 } ListArgs;
 
-static void
-csv_cell (const char *s, gboolean last)
-{
-	g_autofree char *valid = NULL;
-	s = s ? s : "";
-	/* Valid UTF-8 whatever the database holds (imports keep bytes). */
-	if (!g_utf8_validate (s, -1, NULL))
-		s = valid = g_utf8_make_valid (s, -1);
-	if (strpbrk (s, ",\"\r\n")) {
-		fputc ('"', stdout);
-		for (const char *p = s; *p; p++) {
-			if (*p == '"')
-				fputc ('"', stdout);
-			fputc (*p, stdout);
-		}
-		fputc ('"', stdout);
-	} else {
-		fputs (s, stdout);
-	}
-	fputc (last ? '\n' : ',', stdout);
-}
-
 static gboolean
 show_one (const BdbSuppression *s, gpointer data)
 {
@@ -81,17 +59,17 @@ show_one (const BdbSuppression *s, gpointer data)
 		cli_json_print (b, stdout);
 	} else if (a->csv) {
 		g_autofree char *count = g_strdup_printf ("%u", s->count);
-		csv_cell (s->key, FALSE);
-		csv_cell (a->table == BDB_TABLE_DOMAIN ? "domain" : "address", FALSE);
-		csv_cell (state, FALSE);
-		csv_cell (bdb_suppression_kind_name (s->kind), FALSE);
-		csv_cell (s->reason, FALSE);
-		csv_cell (s->status, FALSE);
-		csv_cell (first, FALSE);
-		csv_cell (last, FALSE);
-		csv_cell (count, FALSE);
-		csv_cell (s->expires ? exp : "", FALSE);
-		csv_cell (s->diagnostic, TRUE);
+		cli_csv_cell (stdout, s->key, FALSE);
+		cli_csv_cell (stdout, a->table == BDB_TABLE_DOMAIN ? "domain" : "address", FALSE);
+		cli_csv_cell (stdout, state, FALSE);
+		cli_csv_cell (stdout, bdb_suppression_kind_name (s->kind), FALSE);
+		cli_csv_cell (stdout, s->reason, FALSE);
+		cli_csv_cell (stdout, s->status, FALSE);
+		cli_csv_cell (stdout, first, FALSE);
+		cli_csv_cell (stdout, last, FALSE);
+		cli_csv_cell (stdout, count, FALSE);
+		cli_csv_cell (stdout, s->expires ? exp : "", FALSE);
+		cli_csv_cell (stdout, s->diagnostic, TRUE);
 	} else {
 		g_autofree char *key = cli_safe (s->key);
 		g_autofree char *reason = cli_safe (s->reason ? s->reason : "-");

@@ -3,14 +3,18 @@
  * Diagnostics, subjects and addresses come from whoever sent the bounce.
  * On a terminal they could carry escape sequences, so text output shows
  * every control character and invalid byte as an escape.  JSON output is
- * valid for any input (json.c).  The CSV writers (cmd-list.c, cmd-export.c) quote as RFC 4180
- * says and replace invalid UTF-8 too.
+ * valid for any input (json.c).  CSV output (list --csv, export --format
+ * csv) goes through cli_csv_cell(): escaped the same way, then quoted as
+ * RFC 4180 says.
  */
 #include <string.h>
 #include "cli.h"
 
-char *
-cli_safe (const char *s)
+/* @s with every control character, C1 control, bidirectional override
+ * and invalid byte shown as an escape; with @backslash, '\\' too, so that
+ * the escapes are unambiguous. */
+static char *
+escape_text (const char *s, gboolean backslash)
 {
 	if (!s)
 		return g_strdup ("");
@@ -33,7 +37,7 @@ cli_safe (const char *s)
 				g_string_append_printf (out, "\\x%02X", c);
 			else
 				g_string_append_printf (out, "\\u%04X", c);
-		} else if (c == '\\') {
+		} else if (c == '\\' && backslash) {
 			g_string_append (out, "\\\\");
 		} else {
 			g_string_append_len (out, p, next - p);
@@ -41,4 +45,32 @@ cli_safe (const char *s)
 		p = next;
 	}
 	return g_string_free (out, FALSE);
+}
+
+char *
+cli_safe (const char *s)
+{
+	return escape_text (s, TRUE);
+}
+
+void
+cli_csv_cell (FILE *out, const char *s, gboolean last)
+{
+	/* Control characters escaped as in text output (a spreadsheet or a
+	 * terminal showing the file must not act on them), invalid UTF-8
+	 * too; a backslash stays itself, so that text without control
+	 * characters reads back (import) exactly as it was. */
+	g_autofree char *safe = escape_text (s, FALSE);
+	if (strpbrk (safe, ",\"")) {
+		fputc ('"', out);
+		for (const char *p = safe; *p; p++) {
+			if (*p == '"')
+				fputc ('"', out);
+			fputc (*p, out);
+		}
+		fputc ('"', out);
+	} else {
+		fputs (safe, out);
+	}
+	fputc (last ? '\n' : ',', out);
 }

@@ -9,7 +9,7 @@
 #     bidirectional override or invalid UTF-8;
 #   - parse --json, list --json and export print valid JSON Lines;
 #   - list --csv and export --format csv parse as CSV with the right
-#     number of columns;
+#     number of columns, and escape control characters as text output does;
 #   - the database and quarantine Maildirs are 0700 and their files 0600,
 #     whatever the umask; no path comes from message content; symlinks in
 #     a Maildir are not followed out of it.
@@ -176,9 +176,15 @@ json_lines "$TMP/list.json" "list --json"
 "$BOUNCEDB" list --db "$DB" --csv >"$TMP/list.csv" 2>/dev/null
 csv_columns "$TMP/list.csv" 11 "list --csv"
 expect_grep '"""carol,o' "$TMP/list.csv" "list --csv quotes quotes and commas"
+# ESC, OSC and BEL from a diagnostic are escaped in CSV as in text output:
+# a terminal or a spreadsheet showing the file must not act on them.
+no_raw_controls "$TMP/list.csv" "list --csv"
+expect_grep '\\x1B\[31mRED' "$TMP/list.csv" "list --csv shows ESC as \\x1B"
 
 "$BOUNCEDB" export --db "$DB" --format csv >"$TMP/export.csv" 2>/dev/null
 csv_columns "$TMP/export.csv" 20 "export --format csv" 1
+no_raw_controls "$TMP/export.csv" "export --format csv"
+expect_grep '\\x1B\]0;title\\x07' "$TMP/export.csv" "export --format csv shows OSC and BEL escaped"
 "$BOUNCEDB" export --db "$DB" >"$TMP/export.jsonl" 2>/dev/null
 json_lines "$TMP/export.jsonl" "export (JSON Lines)"
 
