@@ -4,11 +4,14 @@
  * Both formats start with a versioned header.  CSV holds the suppressions
  * (address and domain tables, remembered removals included); JSON Lines
  * also holds the soft-bounce counters, so export | import is a lossless
- * round trip.  With -o the file is written safely: a temporary file,
+ * round trip.  With -o the file is written safely: a temporary file with
+ * an unguessable name, created exclusively with the database's file mode,
  * fsync, then rename.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include "cli.h"
@@ -84,6 +87,35 @@ export_soft (const char *address, const BdbSoftCounter *c, gpointer data)
 	return TRUE;
 }
 
+/* A new file beside @output for the export: a name nobody can guess
+ * (mkstemp), created only if it does not exist (O_EXCL: a link planted
+ * there is not followed), with the database's own file mode, whatever the
+ * umask: an export holds what the database holds.  *@tmp gets its name. */
+static FILE *
+open_output (Cli *cli, const char *output, char **tmp)
+{
+	g_autofree char *data = g_build_filename (cli_db_path (cli), "data.mdb", NULL);
+	struct stat st;
+	mode_t mode = stat (data, &st) == 0 ? st.st_mode & 0666 : 0600;
+	*tmp = g_strdup_printf ("%s.XXXXXX", output);
+	int fd = g_mkstemp_full (*tmp, O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod (fd, mode) != 0) {
+		cli_warn (cli, "cannot create '%s': %s", *tmp, g_strerror (errno));
+		if (fd >= 0) {
+			close (fd);
+			g_unlink (*tmp);
+		}
+		return NULL;
+	}
+	FILE *out = fdopen (fd, "w");
+	if (!out) {
+		cli_warn (cli, "cannot write '%s': %s", *tmp, g_strerror (errno));
+		close (fd);
+		g_unlink (*tmp);
+	}
+	return out;
+}
+
 int
 cmd_export (Cli *cli, int argc, char **argv)
 {
@@ -109,14 +141,8 @@ cmd_export (Cli *cli, int argc, char **argv)
 
 	FILE *out = stdout;
 	g_autofree char *tmp = NULL;
-	if (output) {
-		tmp = g_strdup_printf ("%s.tmp.%d", output, (int) getpid ());
-		out = g_fopen (tmp, "w");
-		if (!out) {
-			cli_warn (cli, "cannot create '%s': %s", tmp, g_strerror (errno));
-			return EX_CANTCREAT;
-		}
-	}
+	if (output && !(out = open_output (cli, output, &tmp)))
+		return EX_CANTCREAT;
 	GError *error = NULL;
 	BdbTxn *txn = cli->txn;
 	Export e = { out, csv, BDB_TABLE_ADDRESS, 0 };

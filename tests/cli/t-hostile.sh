@@ -273,6 +273,24 @@ expect_mode "$MD/.Quarantine" 700 "sweep's quarantine Maildir"
 for d in new cur tmp; do expect_mode "$MD/.Quarantine/$d" 700 "quarantine $d/"; done
 expect_mode "$DB/quarantine" 700 "ingest's quarantine Maildir"
 for f in "$DB"/quarantine/new/*; do expect_mode "$f" 600 "a message kept by ingest"; done
+# export -o writes what the database holds: with the database's mode
+# whatever the umask (it was 0666 under umask 000), through a temporary
+# name nobody can guess, created exclusively (a link planted at the old
+# FILE.tmp.PID was followed).
+mkdir -p "$TMP/exp"
+chmod 700 "$TMP/exp"
+next=$(sh -c 'echo $$')
+for pid in $(seq "$next" $((next + 3000))); do ln -s "$TMP/victim" "$TMP/exp/out.jsonl.tmp.$pid"; done
+(umask 000 && "$BOUNCEDB" export --db "$DB" -o "$TMP/exp/out.jsonl")
+ok
+[ -e "$TMP/victim" ] && fail "export -o followed a link planted at its temporary name"
+expect_mode "$TMP/exp/out.jsonl" 600 "export -o under umask 000 (the database's mode)"
+[ "$(ls "$TMP/exp" | grep -cv '^out\.jsonl\.tmp\.[0-9]*$')" -eq 1 ] || fail "export -o left a temporary file: $(ls "$TMP/exp" | grep -v '\.tmp\.')"
+ok
+chmod 640 "$DB/data.mdb"
+(umask 077 && "$BOUNCEDB" export --db "$DB" --format csv -o "$TMP/exp/out.csv")
+expect_mode "$TMP/exp/out.csv" 640 "export -o takes the database's mode, not the umask"
+chmod 600 "$DB/data.mdb"
 # A stricter umask is respected.
 (umask 077 && "$BOUNCEDB" ingest --db "$TMP/db077" --keep "$TMP/keep077" < "$TMP/orig/m4" 2>/dev/null) || true
 for d in new cur tmp; do
