@@ -43,6 +43,7 @@ struct _Cli {
 	BdbSigner *signer;          /* [verify] keys once loaded, or NULL */
 	BdbAddressFlags input_flags; /* for addresses given by the user */
 	char *db_option;            /* --db, before or after the command name */
+	gboolean force;             /* --force: root may write another user's database */
 	char *db_dir;               /* resolved by cli_db_path() */
 	BdbStore *store;
 	BdbTxn *txn;                /* with CLI_STORE_READ */

@@ -6,7 +6,10 @@
  * cli_open(), as its row of the table says, so "no database" and
  * "permission denied" read the same in every command.
  */
+#include <pwd.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 
 /* The command's entries followed by the shared ones.  g_free(). */
@@ -16,7 +19,7 @@ with_shared_entries (Cli *cli, const GOptionEntry *entries, char **config_ignore
 	gsize n = 0;
 	while (entries && entries[n].long_name)
 		n++;
-	GOptionEntry *all = g_new0 (GOptionEntry, n + 3);
+	GOptionEntry *all = g_new0 (GOptionEntry, n + 4);
 	if (n)
 		memcpy (all, entries, n * sizeof *all);
 	/* main read --config before the configuration was loaded; here it is
@@ -26,6 +29,9 @@ with_shared_entries (Cli *cli, const GOptionEntry *entries, char **config_ignore
 	if (cli->cmd->store != CLI_STORE_NONE)
 		all[n++] = (GOptionEntry) { "db", 'd', 0, G_OPTION_ARG_FILENAME, &cli->db_option,
 		                            "Database directory (default: see bouncedb(1), FILES)", "DIR" };
+	if (cli->cmd->store == CLI_STORE_WRITE)
+		all[n++] = (GOptionEntry) { "force", 0, 0, G_OPTION_ARG_NONE, &cli->force,
+		                            "As root, write to a database another user owns", NULL };
 	return all;
 }
 
@@ -65,6 +71,25 @@ cli_parse_options (Cli *cli, const char *description, GOptionEntry *entries, int
 	return EX_OK;
 }
 
+/* root writing to a database another user owns would leave files that
+ * user cannot open (a compacted data.mdb, lock files, the quarantine), and
+ * lock them out of their own database: refuse, unless told.  FALSE with
+ * the reason printed. */
+static gboolean
+owner_may_write (Cli *cli, const char *dir)
+{
+	struct stat st;
+	if (cli->force || geteuid () != 0 || stat (dir, &st) != 0 || st.st_uid == 0)
+		return TRUE;
+	struct passwd *pw = getpwuid (st.st_uid);
+	g_autofree char *owner = pw ? g_strdup (pw->pw_name) : g_strdup_printf ("%u", (unsigned) st.st_uid);
+	g_autofree char *safe_dir = cli_safe (dir);
+	cli_warn (cli, "'%s': the database belongs to %s, and root would leave files %s cannot open; "
+	          "run as %s (runuser -u %s -- bouncedb ...), or give --force", safe_dir, owner, owner,
+	          owner, owner);
+	return FALSE;
+}
+
 int
 cli_open (Cli *cli)
 {
@@ -72,6 +97,8 @@ cli_open (Cli *cli)
 		return EX_OK;
 	const char *dir = cli_db_path (cli);
 	gboolean read_only = cli->cmd->store == CLI_STORE_READ;
+	if (!read_only && !owner_may_write (cli, dir))
+		return cli->cmd->flags & CLI_PIPE ? EX_TEMPFAIL : EX_NOPERM;
 	GError *error = NULL;
 	cli->store = cli_open_store (cli, dir, read_only, &error);
 	if (cli->store && read_only)

@@ -762,9 +762,18 @@ bdb_store_compact (BdbStore *store, GError **error)
 		goto out;
 	unlink (tmp);
 	int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, store->opts.file_mode ? store->opts.file_mode : 0600);
+	struct stat old;
 	if (fd < 0) {
 		int e = errno;
 		bdb_set_errno_error (error, e, "cannot create %s", tmp);
+	} else if (stat (data, &old) == 0 &&
+	           ((fchown (fd, old.st_uid, old.st_gid) != 0 && errno != EPERM) ||
+	            fchmod (fd, old.st_mode & 07777) != 0)) {
+		/* The copy replaces data.mdb: it keeps its owner, group and mode
+		 * (root compacting another user's database must not lock them
+		 * out of it). */
+		bdb_set_errno_error (error, errno, "cannot give %s the owner and mode of %s", tmp, data);
+		close (fd);
 	} else {
 		int rc = mdb_env_copyfd2 (store->env, fd, MDB_CP_COMPACT);
 		if (rc)

@@ -92,6 +92,26 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	expect_status 77 "filter on an unreadable database" -- sh -c "echo p@example.com | setpriv --reuid=nobody --regid=nogroup --clear-groups $B filter --db '$TMP/private'"
 	[ ! -s "$TMP/out" ] || fail "filter wrote a list from a database it could not read"
 	ok
+
+	# root writing to a database another user owns would leave root-owned
+	# files (a compacted data.mdb, locks) and lock the owner out: it is
+	# refused without --force, and with it the owner keeps the database.
+	mkdir "$TMP/theirs" && chown nobody:nogroup "$TMP/theirs" && chmod 700 "$TMP/theirs"
+	as_nobody $B add --db "$TMP/theirs" --reason manual -- one@example.com >/dev/null
+	expect_status 77 "root writing another user's database" -- $B add --db "$TMP/theirs" --reason manual two@example.com
+	expect_grep "belongs to nobody" "$TMP/err" "says whose it is"
+	expect_grep "\-\-force" "$TMP/err" "says how to go on"
+	expect_status 77 "root compacting another user's database" -- $B prune --compact --db "$TMP/theirs"
+	expect_status 75 "root ingesting into another user's database (an MTA retries)" -- \
+		sh -c "$B ingest --db '$TMP/theirs' < '$CORPUS/dsn/exim-user-unknown.eml'"
+	[ -z "$(find "$TMP/theirs" -user root)" ] || fail "root left files in another user's database: $(find "$TMP/theirs" -user root)"
+	ok
+	expect_status 0 "root with --force" -- $B add --force --db "$TMP/theirs" --reason manual two@example.com
+	expect_status 0 "root compacting with --force" -- $B prune --compact --force --db "$TMP/theirs"
+	[ "$(stat -c %U "$TMP/theirs/data.mdb")" = nobody ] || fail "the compacted data.mdb belongs to $(stat -c %U "$TMP/theirs/data.mdb")"
+	ok
+	expect_status 0 "the owner still writes to it" -- as_nobody $B add --db "$TMP/theirs" --reason manual three@example.com
+	expect_status 1 "and reads all of it" -- as_nobody $B check --db "$TMP/theirs" one@example.com two@example.com three@example.com
 else
 	echo "t-cli: skipped the permission checks: not root or no setpriv" >&2
 fi

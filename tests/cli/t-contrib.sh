@@ -305,7 +305,9 @@ if have sieve-test && have sievec; then
 	chmod 755 "$SV/db"
 	ok
 	[ "$(ls "$SV/mail/new" 2>/dev/null | wc -l)" -eq 1 ] || fail "sieve: the failed bounce is not in INBOX"
-	expect_status 0 "sweep the Sieve INBOX" -- "$B" sweep --db "$SV/db" "$SV/mail"
+	# Under root the database is the pipe's user's (nobody): root writes
+	# to it only when told to.
+	expect_status 0 "sweep the Sieve INBOX" -- "$B" sweep --force --db "$SV/db" "$SV/mail"
 	suppressed "$SV/db" carol@example.net "sieve fallback swept"
 else
 	skip "sieve-test (dovecot-sieve) not installed"
