@@ -2,6 +2,7 @@
  * plain structs).  bouncedb.conf(5) documents every key. */
 #include <grp.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
 
@@ -148,6 +149,17 @@ cli_signer (Cli *cli, const char *path, GError **error)
 	if (!file) {
 		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
 		             "no key file: give --key-file or set [verify] key_file");
+		return NULL;
+	}
+	/* Like ssh with a private key: a key others may read (or a group may
+	 * change) signs for whoever reads it, so it is refused.  A group may
+	 * read it (0640: the list manager's group runs `sign`). */
+	struct stat st;
+	if (stat (file, &st) == 0 && (st.st_mode & (S_IRWXO | S_IWGRP))) {
+		g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+		             "key file %s: mode %04o lets %s; it must be private "
+		             "(chmod 600, or 640 for a group that signs)", file, (unsigned) (st.st_mode & 07777),
+		             st.st_mode & S_IRWXO ? "other users read it" : "its group change it");
 		return NULL;
 	}
 	g_autofree char *text = NULL;

@@ -27,7 +27,23 @@ case $ALICE in bounces+k1.*@lists.example.org) ok ;; *) fail "signed address loo
 ok
 expect_status 64 "sign without a base" -- "$BOUNCEDB" sign --key-file "$TMP/keys" a@example.com
 printf 'k1 short\n' >"$TMP/badkeys"
+chmod 600 "$TMP/badkeys"
 expect_status 78 "a bad key file is a configuration error" -- "$BOUNCEDB" sign --key-file "$TMP/badkeys" --base b@example.org a@example.com
+# A key file others may read signs for anyone who reads it: refused, like
+# ssh refuses such a private key (it drew no warning at all).
+cp "$TMP/keys" "$TMP/openkeys"
+for m in 644 604 660; do
+	chmod "$m" "$TMP/openkeys"
+	expect_status 78 "a key file of mode $m" -- "$BOUNCEDB" sign --key-file "$TMP/openkeys" --base b@example.org a@example.com
+	expect_grep "must be private" "$TMP/err" "says why a key file of mode $m is refused"
+done
+sed "s#$TMP/keys#$TMP/openkeys#" "$TMP/bouncedb.conf" >"$TMP/open.conf"
+chmod 644 "$TMP/openkeys"
+expect_status 75 "ingest with an open key file (the MTA retries)" -- \
+	sh -c "'$BOUNCEDB' --config '$TMP/open.conf' ingest --db '$TMP/opendb' < '$CORPUS/dsn/exim-user-unknown.eml'"
+expect_grep "must be private" "$TMP/err" "ingest says why"
+chmod 640 "$TMP/openkeys"
+expect_status 0 "a key file its group may read" -- "$BOUNCEDB" sign --key-file "$TMP/openkeys" --base b@example.org a@example.com
 
 # Genuine: comes back to alice's signed address.
 dsn alice@example.com "$ALICE" g1 >"$TMP/genuine.eml"
