@@ -4,8 +4,11 @@
  * The exit status is the contract with the MTA: 0 when the message was
  * stored or kept, 75 (EX_TEMPFAIL) for any local failure, so the MTA keeps
  * the message and retries.  Postfix turns any other non-zero status into
- * a permanent failure, which would bounce a bounce.  Messages that are not
- * bounces, or that cannot be read, are kept in a Maildir (--keep, default
+ * a permanent failure, which would bounce a bounce.  What becomes of the
+ * message is the library's decision (bdb_policy_outcome()), the one sweep
+ * takes too: messages that are not bounces, cannot be read, teach nothing
+ * or cannot be stored because of what they say (a retry would fail the
+ * same way, for days) are kept in a Maildir (--keep, default
  * DB/quarantine) so nothing is lost.  Nothing printed here starts with a
  * status code: pipe(8) would read it as the delivery status.
  */

@@ -5,9 +5,14 @@
  * processed (moved to cur/ with the S flag, moved away, or deleted).  A
  * crash before the commit loses nothing (the messages are still new); a
  * crash after it counts nothing twice (every applied message's fingerprint
- * is stored in the same transaction).  Messages that cannot be read go to
- * a quarantine Maildir, never away.  Memory is bounded by the batch, not
- * the Maildir: the directory is read as a stream.
+ * is stored in the same transaction).  What becomes of each message is
+ * the library's decision (bdb_policy_outcome()), the one ingest takes too:
+ * messages that cannot be read or stored go to a quarantine Maildir, never
+ * away, and one that the database refuses because of what it says is set
+ * aside so that the rest of its batch is stored.  After a database failure
+ * nothing more is stored, and what is left is counted for the summary.
+ * Memory is bounded by the batch, not the Maildir: the directory is read
+ * as a stream.
  */
 #include <errno.h>
 #include <fcntl.h>
