@@ -113,6 +113,18 @@ suppressed_at (Fixture *f, const char *addr, gint64 now)
 	return sup;
 }
 
+/* The days @addr's soft counter holds, or -1 when it has none. */
+static int
+soft_days (Fixture *f, const char *addr)
+{
+	BdbTxn *txn = bdb_store_read (f->store, NULL);
+	BdbSoftCounter c;
+	gboolean found;
+	assert_true (bdb_txn_get_soft (txn, addr, &c, &found, NULL));
+	bdb_txn_abort (txn);
+	return found ? (int) c.n_days : -1;
+}
+
 #define HARD(addr) (const char *const[]) { "Final-Recipient: rfc822; " addr, "Action: failed", \
 	"Status: 5.1.1", "Diagnostic-Code: smtp; 550 5.1.1 <" addr ">: Recipient address rejected: User unknown", NULL }
 #define SOFT(addr) (const char *const[]) { "Final-Recipient: rfc822; " addr, "Action: failed", \
@@ -192,13 +204,7 @@ test_stale_soft_counter_resets (void **state)
 	/* Sixty days later the two old bounces are out of the window. */
 	apply_dsn (f, "w3@x", T0 + 60 * DAY, SOFT ("old@example.com"));
 	assert_false (suppressed_at (f, "old@example.com", T0 + 61 * DAY));
-	BdbTxn *txn = bdb_store_read (f->store, NULL);
-	BdbSoftCounter c;
-	gboolean found;
-	assert_true (bdb_txn_get_soft (txn, "old@example.com", &c, &found, NULL));
-	assert_true (found);
-	assert_int_equal (c.n_days, 1);
-	bdb_txn_abort (txn);
+	assert_int_equal (soft_days (f, "old@example.com"), 1);
 }
 
 static void
@@ -215,12 +221,7 @@ test_sender_side_never_counts (void **state)
 	}
 	assert_false (suppressed_at (f, "good@gmail.example", T0 + 10 * DAY));
 	assert_int_equal (f->stats.sender, 5);
-	BdbTxn *txn = bdb_store_read (f->store, NULL);
-	BdbSoftCounter c;
-	gboolean found;
-	assert_true (bdb_txn_get_soft (txn, "good@gmail.example", &c, &found, NULL));
-	assert_false (found);
-	bdb_txn_abort (txn);
+	assert_int_equal (soft_days (f, "good@gmail.example"), -1);
 }
 
 static void
@@ -244,10 +245,7 @@ test_success_clears_soft_counter (void **state)
 
 	/* A soft bounce dated before the success, arriving late: not counted. */
 	apply_dsn (f, "c3@x", T0 - DAY, SOFT ("back@example.com"));
-	txn = bdb_store_read (f->store, NULL);
-	assert_true (bdb_txn_get_soft (txn, "back@example.com", &c, &found, NULL));
-	assert_int_equal (c.n_days, 0);
-	bdb_txn_abort (txn);
+	assert_int_equal (soft_days (f, "back@example.com"), 0);
 }
 
 static gboolean
@@ -545,13 +543,7 @@ test_one_report_counts_once (void **state)
 	assert_int_equal (f->stats.repeated, 4);
 	assert_int_equal (f->stats.soft, 1);
 	assert_false (suppressed_at (f, "full@example.com", T0 + 1));
-	BdbTxn *txn = bdb_store_read (f->store, NULL);
-	BdbSoftCounter c;
-	gboolean found;
-	assert_true (bdb_txn_get_soft (txn, "full@example.com", &c, &found, NULL));
-	assert_true (found);
-	assert_int_equal (c.n_days, 1);
-	bdb_txn_abort (txn);
+	assert_int_equal (soft_days (f, "full@example.com"), 1);
 
 	/* A soft and a hard record for one address: the hard one counts. */
 	apply_dsn (f, "mixed@x", T0, (const char *const[]) {
@@ -737,14 +729,8 @@ test_prune_soft_window (void **state)
 	/* stale's newest day is 30 days old: its window is over. */
 	BdbPruneStats st = prune_at (f, T0 + 30 * DAY);
 	assert_int_equal (st.soft, 1);
-	BdbTxn *txn = bdb_store_read (f->store, NULL);
-	BdbSoftCounter c;
-	gboolean found;
-	assert_true (bdb_txn_get_soft (txn, "stale@example.com", &c, &found, NULL));
-	assert_false (found);
-	assert_true (bdb_txn_get_soft (txn, "fresh@example.com", &c, &found, NULL));
-	assert_true (found);
-	bdb_txn_abort (txn);
+	assert_int_equal (soft_days (f, "stale@example.com"), -1);
+	assert_true (soft_days (f, "fresh@example.com") > 0);
 }
 
 static void
