@@ -733,6 +733,23 @@ test_prune_soft_window (void **state)
 	assert_true (soft_days (f, "fresh@example.com") > 0);
 }
 
+/* A counter a success emptied is kept while its mark matters: pruned at
+ * once, a soft bounce from before the success arriving late counted. */
+static void
+test_prune_keeps_the_cleared_mark (void **state)
+{
+	Fixture *f = *state;
+	apply_dsn (f, "k1@x", T0, SOFT ("back@example.com"));
+	apply_dsn (f, "k2@x", T0 + DAY, (const char *const[]) {
+		"Final-Recipient: rfc822; back@example.com", "Action: delivered", "Status: 2.0.0", NULL });
+	assert_int_equal (prune_at (f, T0 + 2 * DAY).soft, 0);
+	apply_dsn (f, "k3@x", T0 - DAY, SOFT ("back@example.com"));
+	assert_int_equal (soft_days (f, "back@example.com"), 0);
+	/* A soft window after the success, the mark goes. */
+	assert_int_equal (prune_at (f, T0 + 31 * DAY).soft, 1);
+	assert_int_equal (soft_days (f, "back@example.com"), -1);
+}
+
 static void
 test_prune_events_and_fingerprints (void **state)
 {
@@ -935,6 +952,7 @@ main (void)
 		cmocka_unit_test (test_order_independent),
 		T (test_prune_suppressions),
 		T (test_prune_soft_window),
+		T (test_prune_keeps_the_cleared_mark),
 		T (test_prune_events_and_fingerprints),
 		T (test_prune_keeps_kept_fingerprints),
 		cmocka_unit_test (test_outcome),

@@ -86,7 +86,9 @@ static gboolean
 pick_soft (const char *address, const BdbSoftCounter *c, gpointer data)
 {
 	Prune *p = data;
-	guint32 newest = c->n_days ? c->days[c->n_days - 1] : 0;
+	/* A counter a success emptied keeps its mark while a late soft
+	 * bounce from before the success could still count. */
+	guint32 newest = MAX (c->n_days ? c->days[c->n_days - 1] : 0, c->cleared_day);
 	if ((gint64) newest + p->window <= p->today) {
 		g_ptr_array_add (p->doomed, g_strdup (address));
 		p->stats->soft++;
