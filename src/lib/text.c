@@ -263,13 +263,41 @@ domain_char (guchar c)
 	return g_ascii_isalnum (c) || c >= 0x80 || c == '-' || c == '.';
 }
 
+/* CJK and fullwidth punctuation (U+3000-303F but the ideographic full
+ * stop, U+FF00-FF0F but the fullwidth full stop, U+FF1A-FF20): it ends
+ * a domain written in running text ("a@example.jp，" "a@example.jp、").
+ * The full stops are label separators to IDNA. */
+static gboolean
+cjk_punctuation (const guchar *q, const char *end)
+{
+	if (end - (const char *) q < 3)
+		return FALSE;
+	if (q[0] == 0xe3 && q[1] == 0x80 && q[2] >= 0x80 && q[2] <= 0xbf)
+		return q[2] != 0x82;
+	if (q[0] == 0xef && q[1] == 0xbc)
+		return (q[2] >= 0x80 && q[2] <= 0x8f && q[2] != 0x8e) || (q[2] >= 0x9a && q[2] <= 0xa0);
+	return FALSE;
+}
+
 /* The domain at @p: sets *@stop past it (trailing dots excluded). */
 static gboolean
 domain_at (const char *p, const char *end, const char **stop)
 {
 	const char *q = p;
-	while (q < end && domain_char ((guchar) *q))
+	while (q < end && domain_char ((guchar) *q) && !cjk_punctuation ((const guchar *) q, end))
 		q++;
+	/* A top-level label is all ASCII or all not: "example.jp您好" is
+	 * "example.jp" followed by a greeting. */
+	const char *last_dot = NULL;
+	for (const char *r = p; r < q; r++)
+		if (*r == '.')
+			last_dot = r;
+	if (last_dot && last_dot + 1 < q && (guchar) last_dot[1] < 0x80)
+		for (const char *r = last_dot + 1; r < q; r++)
+			if ((guchar) *r >= 0x80) {
+				q = r;
+				break;
+			}
 	while (q > p && q[-1] == '.')
 		q--;
 	if (q == p || *p == '.' || *p == '-')
