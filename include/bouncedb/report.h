@@ -90,6 +90,17 @@ BDB_API gboolean bdb_field_is_per_recipient (BdbField field);
  * line that starts with "--" as a part: a header bomb (one enormous field,
  * or millions of tiny ones) or a multipart bomb is refused in one linear
  * pass, never turned into millions of objects. */
+/* Which readers a parse may use (BdbParseOptions.readers). */
+typedef enum {
+	/* All of them: the standard reports, the MTA-family layouts, the
+	 * general reader of failure notices.  The default. */
+	BDB_READERS_ALL = 0,
+	/* The standard reports (RFC 3464, 5965, 2369, 3834) and the general
+	 * reader only, without the MTA-family layouts: to measure what the
+	 * general reader finds on its own. */
+	BDB_READERS_NO_LAYOUTS,
+} BdbReaderSet;
+
 typedef struct {
 	gsize max_message_size;        /* bytes read from one message (64 MiB) */
 	guint max_recipients;          /* records from one report (1000) */
@@ -108,6 +119,7 @@ typedef struct {
 	 * VERP forms name a recipient, besides any "bounces+..." and Mailman's
 	 * "LIST-bounces+..."; borrowed, may be NULL. */
 	const char *const *verp_bases;
+	BdbReaderSet readers;          /* BDB_READERS_ALL unless a test says */
 } BdbParseOptions;
 
 /* Fill @opts with the defaults. */
@@ -166,6 +178,12 @@ BDB_API const guint8 *bdb_report_fingerprint (const BdbReport *report);
 /* A field of @record, falling back to its report's per-message fields; NULL
  * when absent.  Borrowed: valid while the report lives. */
 BDB_API const char *bdb_record_get (const BdbRecord *record, BdbField field);
+/* What tied the recipient of @record to a failure, when a reader of
+ * human-written notices found it ("listing header: The following
+ * recipients could not be reached:"), or how a forwarded report was found
+ * ("forwarded as message/rfc822"); NULL for a standard report.
+ * Borrowed: valid while the report lives. */
+BDB_API const char *bdb_record_evidence (const BdbRecord *record);
 /* The report @record belongs to.  Borrowed. */
 BDB_API const BdbReport *bdb_record_report (const BdbRecord *record);
 /* When the event happened, in seconds since the epoch: Last-Attempt-Date,

@@ -46,6 +46,7 @@ bdb_limits_effective (const BdbParseOptions *given)
 			o.max_address_bytes = given->max_address_bytes;
 		o.keep_headers = given->keep_headers;
 		o.verp_bases = given->verp_bases;
+		o.readers = given->readers;
 	}
 	return o;
 }

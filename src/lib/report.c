@@ -273,6 +273,12 @@ bdb_record_get (const BdbRecord *record, BdbField field)
 	return record->v[field] ? record->v[field] : record->report->v[field];
 }
 
+const char *
+bdb_record_evidence (const BdbRecord *record)
+{
+	return record->evidence;
+}
+
 const BdbReport *
 bdb_record_report (const BdbRecord *record)
 {
