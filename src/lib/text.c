@@ -110,6 +110,22 @@ bdb_text_paragraph_with (const char *text, const char *address, gsize limit)
 	return g_strndup (start, n);
 }
 
+void
+bdb_text_append_line (GString *s, const char *p, gsize len, gsize limit)
+{
+	while (len && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len && g_ascii_isspace (p[len - 1]))
+		len--;
+	if (!len || s->len >= limit)
+		return;
+	if (s->len)
+		g_string_append_c (s, '\n');
+	g_string_append_len (s, p, (gssize) MIN (len, limit));
+}
+
 /* ---- lines ------------------------------------------------------------- */
 
 gboolean

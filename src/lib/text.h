@@ -30,6 +30,11 @@ const char *bdb_text_find_nocase (const char *haystack, const char *needle);
 /* The same within [p, end). */
 const char *bdb_text_find_nocase_n (const char *p, const char *end, const char *needle);
 
+/* Append the line [@p, @p + @len) to @s, without its surrounding blank
+ * space, after a newline when @s is not empty; nothing once @s holds
+ * @limit bytes, and at most @limit bytes of the line. */
+void bdb_text_append_line (GString *s, const char *p, gsize len, gsize limit);
+
 /* ---- lines ------------------------------------------------------------- */
 
 /* One line of text, without its line end (LF, CRLF or CR). */

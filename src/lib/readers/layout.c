@@ -36,15 +36,7 @@ bdb_notice_after (const BdbNotice *n, const char *from, const char *const *phras
 static void
 append_line (GString *s, const char *p, gsize len)
 {
-	while (len && (*p == ' ' || *p == '\t')) {
-		p++;
-		len--;
-	}
-	if (!len || s->len >= DIAG_LIMIT)
-		return;
-	if (s->len)
-		g_string_append_c (s, '\n');
-	g_string_append_len (s, p, (gssize) MIN (len, (gsize) DIAG_LIMIT));
+	bdb_text_append_line (s, p, len, DIAG_LIMIT);
 }
 
 static void

@@ -28,7 +28,7 @@ static const BdbExtractor *const extractors[] = {
 gboolean
 bdb_read_text_bounce (const BdbMessageView *view, BdbReport *report)
 {
-	if (!view->text || view->text->len == 0)
+	if (!view->text || view->text->len == 0 || view->opts->readers == BDB_READERS_NO_LAYOUTS)
 		return FALSE;
 	for (gsize i = 0; extractors[i]; i++) {
 		if (!extractors[i]->detect (view, report))
@@ -52,7 +52,9 @@ bdb_read_text_records (const BdbMessageView *view, const BdbReport *report)
 	BdbReport *scratch = bdb_report_new ();
 	for (gsize i = 0; i < G_N_ELEMENTS (copied); i++)
 		bdb_report_set (scratch, copied[i], report->v[copied[i]], -1);
-	if (bdb_read_text_bounce (view, scratch))
+	for (guint i = 0; i < report->senders->len; i++)
+		g_ptr_array_add (scratch->senders, (gpointer) bdb_report_intern (scratch, report->senders->pdata[i], -1));
+	if (bdb_read_text_bounce (view, scratch) || bdb_read_general (view, scratch))
 		return scratch;
 	bdb_report_free (scratch);
 	return NULL;
