@@ -30,6 +30,7 @@ explain_record (const BdbRules *rules, const BdbRecord *rec, const BdbVerdict *v
 	line ("kind", bdb_record_get (rec, BDB_FIELD_KIND));
 	line ("read by", bdb_record_get (rec, BDB_FIELD_EXTRACTOR));
 	line ("source", bdb_record_get (rec, BDB_FIELD_RECIPIENT_SOURCE));
+	line ("evidence", bdb_record_evidence (rec));
 	/* The envelope named somebody else: the report's own fields win, but
 	 * an operator should see it (a forwarded address, or a forgery). */
 	const char *verp = bdb_record_get (rec, BDB_FIELD_VERP_RECIPIENT);
@@ -72,9 +73,11 @@ explain_record (const BdbRules *rules, const BdbRecord *rec, const BdbVerdict *v
 int
 cmd_explain (Cli *cli, int argc, char **argv)
 {
-	gboolean json = FALSE;
+	gboolean json = FALSE, no_layouts = FALSE;
 	GOptionEntry entries[] = {
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines (records with rule and evidence)", NULL },
+		{ "no-layouts", 0, 0, G_OPTION_ARG_NONE, &no_layouts,
+		  "Read with the standard reports and the general reader only, without the MTA-family layouts", NULL },
 		{ NULL },
 	};
 	int status = cli_parse_options (cli, "Example:\n"
@@ -97,6 +100,8 @@ cmd_explain (Cli *cli, int argc, char **argv)
 	}
 	BdbParseOptions opts;
 	char **keep = cli_parse_options_from_config (cli, &opts);
+	if (no_layouts)
+		opts.readers = BDB_READERS_NO_LAYOUTS;
 	for (int i = 1; i < argc; i++) {
 		const char *path = argv[i];
 		gboolean is_stdin = strcmp (path, "-") == 0;
@@ -125,6 +130,8 @@ cmd_explain (Cli *cli, int argc, char **argv)
 			if (json) {
 				cli_json_begin_object (out);
 				cli_record_members (out, rec, &v, base);
+				if (bdb_record_evidence (rec))
+					cli_json_member_string (out, "evidence", bdb_record_evidence (rec));
 				if (v.rule) {
 					cli_json_member_string (out, "rule_origin", bdb_rule_origin (v.rule));
 					cli_json_member_string (out, "rule_text", bdb_rule_text (v.rule));

@@ -12,6 +12,7 @@
 typedef struct {
 	gboolean json;
 	gboolean verbose;
+	gboolean no_layouts;
 	char **headers;
 	CliJson *out;  /* with json */
 } ParseArgs;
@@ -96,6 +97,8 @@ cmd_parse (Cli *cli, int argc, char **argv)
 		{ "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &args.headers,
 		  "Also report this header of the original message (repeatable)", "NAME" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &args.verbose, "Say why a file gave no records", NULL },
+		{ "no-layouts", 0, 0, G_OPTION_ARG_NONE, &args.no_layouts,
+		  "Read with the standard reports and the general reader only, without the MTA-family layouts", NULL },
 		{ NULL },
 	};
 	int status = cli_parse_options (cli, "Each FILE holds one message; '-' reads one from standard input.\n"
@@ -127,6 +130,8 @@ cmd_parse (Cli *cli, int argc, char **argv)
 		g_ptr_array_add (names, *h);
 	g_ptr_array_add (names, NULL);
 	opts.keep_headers = (const char *const *) names->pdata;
+	if (args.no_layouts)
+		opts.readers = BDB_READERS_NO_LAYOUTS;
 
 	if (!args.json && isatty (STDOUT_FILENO))
 		print_table_header ();
