@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "limits-private.h"
 #include "view.h"
+#include "forward.h"
 #include "readers/readers.h"
 
 /* Where the bytes of the message are: in memory, or in a regular file
@@ -140,11 +141,36 @@ finish_records (BdbReport *report)
 		bdb_diag_finish_record (report->records->pdata[i]);
 }
 
+static BdbReport *parse_memory (const char *data, gsize len, const BdbParseOptions *opts,
+                                guint depth, GError **error);
+
+/* A message that is not a bounce itself but forwards one (a person
+ * passing a bounce on): read the forwarded message as a report of its
+ * own, and keep its records when it is a delivery report.  Only at the
+ * top level: a forward of a forward is left to a person. */
+static void
+read_forwarded (const BdbMessageView *view, BdbReport *report, const BdbParseOptions *opts)
+{
+	BdbForwardKind how;
+	g_autoptr (GBytes) inner = bdb_forwarded_message (view, &how);
+	if (!inner)
+		return;
+	gsize len;
+	const char *data = g_bytes_get_data (inner, &len);
+	GError *error = NULL;
+	BdbReport *r = parse_memory (data ? data : "", len, opts, 1, &error);
+	g_clear_error (&error);
+	if (r && r->kind == BDB_KIND_DSN)
+		bdb_report_adopt_forwarded (report, r, how, view);
+	bdb_report_free (r);
+}
+
 /* Parse @stream with @parser when given (a reused one, see ThreadReader),
- * else with a parser of its own. */
+ * else with a parser of its own.  @depth is 0 for the message itself, 1
+ * for a message it forwards. */
 static BdbReport *
 parse_stream (GMimeStream *stream, GMimeParser *reused, const Source *src,
-              const BdbParseOptions *given, GError **error)
+              const BdbParseOptions *given, guint depth, GError **error)
 {
 	BdbParseOptions opts = bdb_limits_effective (given);
 	GMimeParser *parser = reused ? reused : g_mime_parser_new ();
@@ -175,6 +201,8 @@ parse_stream (GMimeStream *stream, GMimeParser *reused, const Source *src,
 			break;
 		}
 	}
+	if (report->kind == BDB_KIND_NONE && !view.bounce_shaped && depth == 0)
+		read_forwarded (&view, report, &opts);
 	bdb_report_drop_empty_records (report);
 	finish_records (report);
 	if (report->kind != BDB_KIND_NONE && report->records->len == 0) {
@@ -213,7 +241,7 @@ cr_line_ends (const char *data, gsize len)
  * unchanged until this returns); @stream reads @data. */
 static BdbReport *
 parse_buffer (const char *data, gsize len, GMimeStream *stream, GMimeParser *parser,
-              const BdbParseOptions *o, const BdbParseOptions *opts, GError **error)
+              const BdbParseOptions *o, const BdbParseOptions *opts, guint depth, GError **error)
 {
 	BdbScan sc;
 	bdb_scan_init (&sc, o);
@@ -221,7 +249,7 @@ parse_buffer (const char *data, gsize len, GMimeStream *stream, GMimeParser *par
 	if (!bdb_scan_finish (&sc, error))
 		return NULL;
 	Source src = { data, len, -1 };
-	return parse_stream (stream, parser, &src, opts, error);
+	return parse_stream (stream, parser, &src, opts, depth, error);
 }
 
 static void
@@ -231,8 +259,8 @@ lf_for_cr (char *data, gsize len)
 		*p = '\n';
 }
 
-BdbReport *
-bdb_report_parse_bytes (const char *data, gsize len, const BdbParseOptions *opts, GError **error)
+static BdbReport *
+parse_memory (const char *data, gsize len, const BdbParseOptions *opts, guint depth, GError **error)
 {
 	BdbParseOptions o = bdb_limits_effective (opts);
 
@@ -251,10 +279,16 @@ bdb_report_parse_bytes (const char *data, gsize len, const BdbParseOptions *opts
 	GByteArray *lent = g_byte_array_new_take ((guint8 *) data, len);
 	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array (lent);
 	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), FALSE);
-	BdbReport *r = parse_buffer (data, len, stream, NULL, &o, opts, error);
+	BdbReport *r = parse_buffer (data, len, stream, NULL, &o, opts, depth, error);
 	g_object_unref (stream);
 	g_byte_array_free (lent, FALSE);  /* the bytes stay the caller's */
 	return r;
+}
+
+BdbReport *
+bdb_report_parse_bytes (const char *data, gsize len, const BdbParseOptions *opts, GError **error)
+{
+	return parse_memory (data, len, opts, 0, error);
 }
 
 /* The usual bounce is a few kilobytes.  Such a file is read whole, with
@@ -320,7 +354,7 @@ parse_small_file (int fd, gsize size, const BdbParseOptions *opts, const BdbPars
 	if (cr_line_ends (data, got))
 		lf_for_cr (data, got);
 	g_mime_stream_reset (tr->stream);
-	return parse_buffer (data, got, tr->stream, tr->parser, o, opts, error);
+	return parse_buffer (data, got, tr->stream, tr->parser, o, opts, 0, error);
 }
 
 /* Read all of @fd (a pipe) into memory, at most one byte past the limit. */
@@ -412,7 +446,7 @@ parse_regular (int fd, gsize size, const BdbParseOptions *opts, const BdbParseOp
 	}
 	GMimeStream *stream = g_mime_stream_fs_new (dup_fd);  /* owns dup_fd */
 	Source src = { NULL, 0, fd };
-	BdbReport *r = parse_stream (stream, NULL, &src, opts, error);
+	BdbReport *r = parse_stream (stream, NULL, &src, opts, 0, error);
 	g_object_unref (stream);
 	return r;
 }
