@@ -37,30 +37,24 @@ print_table_row (const char *file, const BdbRecord *rec, const BdbVerdict *v)
 	        bdb_disposition_name (v->disposition));
 }
 
-static int
-parse_one (Cli *cli, const ParseArgs *args, const BdbRules *rules,
-           const BdbParseOptions *opts, const char *path)
+/* Print the records of @report, read from @shown (the file's name as
+ * given; @base its basename).  @msg numbers the messages of an mbox from
+ * 1; 0 for a file holding one message. */
+static void
+print_report (const ParseArgs *args, const BdbRules *rules, BdbReport *report,
+              const char *shown, const char *base, guint msg)
 {
-	GError *error = NULL;
-	BdbReport *report;
-	const char *shown = strcmp (path, "-") == 0 ? "-" : path;
-
-	if (strcmp (path, "-") == 0)
-		report = bdb_report_parse_fd (STDIN_FILENO, "-", opts, &error);
-	else
-		report = bdb_report_parse_file (path, opts, &error);
-	if (!report) {
-		return cli_fail (cli, shown, &error);
-	}
-
-	g_autofree char *base = strcmp (path, "-") == 0 ? g_strdup ("-") : g_path_get_basename (path);
 	guint n = bdb_report_n_records (report);
 	if (n == 0 && args->verbose) {
 		const char *problem = bdb_report_problem (report);
 		g_autofree char *safe = cli_safe (shown);
-		fprintf (stderr, "bouncedb: parse: '%s': %s\n", safe,
-		         problem ? problem : "not a bounce report");
+		if (msg)
+			fprintf (stderr, "bouncedb: parse: '%s' (message %u): %s\n", safe, msg,
+			         problem ? problem : "not a bounce report");
+		else
+			fprintf (stderr, "bouncedb: parse: '%s': %s\n", safe, problem ? problem : "not a bounce report");
 	}
+	g_autofree char *row_name = msg ? g_strdup_printf ("%s:%u", base, msg) : g_strdup (base);
 	for (guint i = 0; i < n; i++) {
 		const BdbRecord *rec = bdb_report_get_record (report, i);
 		BdbVerdict v;
@@ -69,6 +63,8 @@ parse_one (Cli *cli, const ParseArgs *args, const BdbRules *rules,
 			CliJson *j = args->out;
 			cli_json_begin_object (j);
 			cli_record_members (j, rec, &v, base);
+			if (msg)
+				cli_json_member_int (j, "msg", msg);
 			if (args->headers && *args->headers) {
 				cli_json_member (j, "headers");
 				cli_json_begin_object (j);
@@ -81,9 +77,81 @@ parse_one (Cli *cli, const ParseArgs *args, const BdbRules *rules,
 			cli_json_end_object (j);
 			cli_json_print (j, stdout);
 		} else {
-			print_table_row (base, rec, &v);
+			print_table_row (row_name, rec, &v);
 		}
 	}
+}
+
+/* Does the regular file @path start as an mbox does ("From ")? */
+static gboolean
+is_mbox (const char *path)
+{
+	char head[5];
+	FILE *f = fopen (path, "rb");
+	if (!f)
+		return FALSE;
+	gboolean yes = fread (head, 1, sizeof head, f) == sizeof head && memcmp (head, "From ", 5) == 0 &&
+	               g_file_test (path, G_FILE_TEST_IS_REGULAR);
+	fclose (f);
+	return yes;
+}
+
+/* Every message of the mbox @path; a message that cannot be parsed is
+ * reported and the next one read. */
+static int
+parse_mbox (Cli *cli, const ParseArgs *args, const BdbRules *rules,
+            const BdbParseOptions *opts, const char *path)
+{
+	GError *error = NULL;
+	g_autoptr (BdbMbox) mbox = bdb_mbox_open (path, &error);
+	if (!mbox)
+		return cli_fail (cli, path, &error);
+	g_autofree char *base = g_path_get_basename (path);
+	const char *data;
+	gsize len;
+	guint msg = 0;
+	int status = EX_OK;
+	while (bdb_mbox_next (mbox, &data, &len, &error)) {
+		msg++;
+		BdbReport *report = bdb_report_parse_bytes (data, len, opts, &error);
+		if (!report) {
+			g_autofree char *what = g_strdup_printf ("%s (message %u)", path, msg);
+			int rc = cli_fail (cli, what, &error);
+			if (status == EX_OK)
+				status = rc;
+			continue;
+		}
+		print_report (args, rules, report, path, base, msg);
+		bdb_report_free (report);
+	}
+	if (error) {
+		int rc = cli_fail (cli, path, &error);
+		if (status == EX_OK)
+			status = rc;
+	}
+	return status;
+}
+
+static int
+parse_one (Cli *cli, const ParseArgs *args, const BdbRules *rules,
+           const BdbParseOptions *opts, const char *path)
+{
+	GError *error = NULL;
+	BdbReport *report;
+	const char *shown = strcmp (path, "-") == 0 ? "-" : path;
+
+	if (strcmp (path, "-") == 0)
+		report = bdb_report_parse_fd (STDIN_FILENO, "-", opts, &error);
+	else if (is_mbox (path))
+		return parse_mbox (cli, args, rules, opts, path);
+	else
+		report = bdb_report_parse_file (path, opts, &error);
+	if (!report) {
+		return cli_fail (cli, shown, &error);
+	}
+
+	g_autofree char *base = strcmp (path, "-") == 0 ? g_strdup ("-") : g_path_get_basename (path);
+	print_report (args, rules, report, shown, base, 0);
 	bdb_report_free (report);
 	return EX_OK;
 }
@@ -101,7 +169,8 @@ cmd_parse (Cli *cli, int argc, char **argv)
 		  "Read with the standard reports and the general reader only, without the MTA-family layouts", NULL },
 		{ NULL },
 	};
-	int status = cli_parse_options (cli, "Each FILE holds one message; '-' reads one from standard input.\n"
+	int status = cli_parse_options (cli, "Each FILE holds one message, or is an mbox of messages; '-' reads one\n"
+	                            "message from standard input.\n"
 	                            "Nothing is stored.  Files that are not bounces give no records.\n"
 	                            "\n"
 	                            "Examples:\n"

@@ -431,6 +431,30 @@ bdb_mbox_open (const char *path, GError **error)
 	return m;
 }
 
+/* Is the line at @line a separator: "From SENDER DATE", the date with its
+ * time ("From MAILER-DAEMON Mon Jun 17 10:00:00 2024")?  A line of a
+ * message's text that starts with "From " and was not escaped ("From the
+ * team: ...", in a returned message) has no sender followed by a time. */
+static gboolean
+separator_at (const BdbMbox *m, gsize line)
+{
+	if (line + 5 > m->size || memcmp (m->map + line, "From ", 5) != 0)
+		return FALSE;
+	const char *p = m->map + line + 5, *end = m->map + m->size;
+	const char *nl = memchr (p, '\n', (gsize) (end - p));
+	if (nl)
+		end = nl;
+	if (p >= end || *p == ' ')
+		return FALSE;
+	while (p < end && *p != ' ')
+		p++;
+	for (; p + 5 <= end; p++)
+		if (g_ascii_isdigit (p[0]) && g_ascii_isdigit (p[1]) && p[2] == ':' &&
+		    g_ascii_isdigit (p[3]) && g_ascii_isdigit (p[4]))
+			return TRUE;
+	return FALSE;
+}
+
 /* Start of the next "From " separator line at or after @from, or size. */
 static gsize
 next_separator (const BdbMbox *m, gsize from)
@@ -441,7 +465,7 @@ next_separator (const BdbMbox *m, gsize from)
 		if (!nl)
 			return m->size;
 		gsize line = (gsize) (nl - m->map) + 1;
-		if (line + 5 <= m->size && memcmp (m->map + line, "From ", 5) == 0)
+		if (separator_at (m, line))
 			return line;
 		p = line;
 	}

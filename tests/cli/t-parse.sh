@@ -121,4 +121,49 @@ expect_status 78 "bad user rules" -- "$BOUNCEDB" --config "$TMP/bouncedb.conf" p
 expect_grep "user.rules:1: unknown reason" "$TMP/err" "rules error names file:line"
 expect_status 66 "missing config file" -- "$BOUNCEDB" --config "$TMP/nope.conf" parse "$TMP/bounce.eml"
 
+# An mbox: every message is read, each row numbered ("msg"); a "From "
+# line of a message's text that is no separator (no sender and time)
+# does not split it; a message that fails to parse is named by its number.
+{
+	echo "From MAILER-DAEMON Mon Nov  2 10:00:00 2026"
+	cat "$TMP/bounce.eml"
+	echo
+	echo "From MAILER-DAEMON Mon Nov  2 10:05:00 2026"
+	sed 's/gone@example.com/left@example.com/g; s/Gone@Example.COM/left@example.com/' "$TMP/bounce.eml"
+	printf '\nFrom the desk of the editor: a line of text, no separator.\n'
+	echo
+	echo "From alice@example.com Mon Nov  2 10:07:00 2026"
+	cat "$TMP/plain.eml"
+} >"$TMP/three.mbox"
+expect_status 0 "parse an mbox" -- "$BOUNCEDB" parse --json "$TMP/three.mbox"
+python3 - "$TMP/out" <<'PY' || fail "mbox rows"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [(r["recipient"], r["msg"], r["file"]) for r in rows] == [
+    ("gone@example.com", 1, "three.mbox"), ("left@example.com", 2, "three.mbox")], rows
+PY
+expect_status 0 "parse an mbox, table" -- "$BOUNCEDB" parse "$TMP/three.mbox"
+expect_grep "three.mbox:2 " "$TMP/out" "table rows name the message of an mbox"
+
+# A notice no family knows: the general reader finds the recipient, and
+# explain says what tied it (--no-layouts leaves the families out).
+cat >"$TMP/notice.eml" <<'MSG'
+From: Mail Administrator <postmaster@relay.example.net>
+To: news@example.org
+Subject: Returned mail
+Date: Mon, 2 Nov 2026 10:00:00 +0000
+Message-ID: <ret-7@relay.example.net>
+
+Sadly we could not hand your message over.
+
+Recipient address:  quinn@example.com
+Reason given by the receiving host:  mailbox is over its storage quota
+MSG
+expect_status 0 "explain a notice" -- "$BOUNCEDB" explain --no-layouts "$TMP/notice.eml"
+expect_grep "quinn@example.com" "$TMP/out" "general reader finds the recipient"
+expect_grep "read by *general" "$TMP/out" "explain names the general reader"
+expect_grep "evidence *mailbox full: Reason given by the receiving host" "$TMP/out" "explain shows the evidence line"
+expect_status 0 "explain --json evidence" -- "$BOUNCEDB" explain --json "$TMP/notice.eml"
+expect_grep '"evidence":"mailbox full: ' "$TMP/out" "JSON explain carries the evidence"
+
 done_testing
