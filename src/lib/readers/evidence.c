@@ -178,6 +178,31 @@ bdb_general_line_diag (const BdbGeneral *g, guint i, GString *diag)
 		const BdbRegionLine *l = bdb_region_line (&g->region, j);
 		bdb_general_append (diag, l->p, l->len);
 	}
+	/* "There was an error delivering your mail to <a@b>." then, after a
+	 * blank line, what the remote server answered: when the lines tied
+	 * hold no code, the paragraph after them says why, if it has a code
+	 * or the words of a failure and is not about another address. */
+	if (bdb_general_has_failure_code (diag->str, diag->str + diag->len))
+		return;
+	guint j = stop;
+	if (j < g->region.lines->len && bdb_region_line (&g->region, j)->blank)
+		j++;
+	guint end = j;
+	gboolean says = FALSE;
+	for (; end < g->region.lines->len && end < j + 2 * BDB_GENERAL_BLOCK_LINES; end++) {
+		const BdbRegionLine *l = bdb_region_line (&g->region, end);
+		const char *s, *e, *after;
+		if (l->blank || l->header != BDB_HEADER_NONE ||
+		    bdb_text_leading_address (l->p, bdb_rline_end (l), &s, &e, &after))
+			break;
+		gsize at = bdb_general_off (g, l->p);
+		gboolean here = FALSE;
+		says |= bdb_general_failure_words (g, end, at, at + l->len, &here) != NULL || here;
+	}
+	for (guint k = j; says && k < end; k++) {
+		const BdbRegionLine *l = bdb_region_line (&g->region, k);
+		bdb_general_append (diag, l->p, l->len);
+	}
 }
 
 /* The paragraph holding line @i. */
@@ -218,7 +243,8 @@ bdb_general_notice_diag (const BdbGeneral *g, GString *diag)
 static gboolean
 bare_neighbour (BdbGeneral *g, guint i, gsize at, const char *a0, const char *a1)
 {
-	for (int dir = -1; dir <= 1; dir += 2) {
+	/* Below first: "<a@b>:" heads the lines under it. */
+	for (int dir = 1; dir >= -1; dir -= 2) {
 		guint blanks = 0;
 		for (gint64 j = (gint64) i + dir; j >= 0 && j < (gint64) g->region.lines->len; j += dir) {
 			const BdbRegionLine *n = bdb_region_line (&g->region, (guint) j);
