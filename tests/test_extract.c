@@ -575,7 +575,7 @@ static const Case families[] = {
 	  "{\"notificationType\":\"Delivery\",\"mail\":{\"destination\":[\"bob@example.org\"]},"
 	  "\"delivery\":{\"recipients\":[\"bob@example.org\"],\"smtpResponse\":\"250 2.6.0 Message received\"}}\n",
 	  "bob@example.org delivered 2.6.0 250;" },
-	{ "imail", "generic",
+	{ "imail", "general",
 	  "From: \"Postmaster\" <postmaster@example.org>\n"
 	  "To: alice@example.com\n"
 	  "Subject: Undeliverable Mail\n"
@@ -607,7 +607,7 @@ static const Case families[] = {
 	  "  From: Alice <alice@example.com>\n"
 	  "  To: bob@example.org, carol@example.org\n",
 	  "bob@example.org failed 5.0.0 550;" },
-	{ "list-under-heading", "generic",
+	{ "list-under-heading", "general",
 	  "From: MAILER-DAEMON@gw.example.net\n"
 	  "To: alice@example.com\n"
 	  "Subject: Undeliverable message\n"
@@ -621,7 +621,7 @@ static const Case families[] = {
 	  "\n"
 	  "Reason: 550 bob@example.org Mailbox disabled\n",
 	  "bob@example.org failed 5.0.0 550;" },
-	{ "dragonfly", "generic",
+	{ "dragonfly", "general",
 	  "From: MAILER-DAEMON <>\n"
 	  "To: alice@example.com\n"
 	  "Subject: Mail delivery failed\n"

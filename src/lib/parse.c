@@ -120,15 +120,16 @@ ensure_gmime (void)
 /* The readers, in order: the standard reports first (a well-formed
  * report is never read by a heuristic), then the bounces written for
  * people (by the layouts of the MTA families, then by the general reader
- * of failure notices), then the messages that are not bounces but say
- * something about a recipient.  The first reader that recognises its
- * format wins.  BDB_READERS_NO_LAYOUTS leaves the families out
- * (text-bounce.c). */
+ * of failure notices, then by the generic layouts as a last resort), then
+ * the messages that are not bounces but say something about a recipient.
+ * The first reader that recognises its format wins.
+ * BDB_READERS_NO_LAYOUTS leaves the layouts out (text-bounce.c). */
 static const BdbReportReader readers[] = {
 	{ "delivery-status", BDB_KIND_DSN, bdb_read_delivery_status },
 	{ "feedback-report", BDB_KIND_ARF, bdb_read_feedback_report },
 	{ "text-bounce", BDB_KIND_DSN, bdb_read_text_bounce },
 	{ "general", BDB_KIND_DSN, bdb_read_general },
+	{ "text-fallback", BDB_KIND_DSN, bdb_read_text_fallback },
 	{ "unsubscribe", BDB_KIND_ARF, bdb_read_unsubscribe },
 	{ "autoreply", BDB_KIND_AUTOREPLY, bdb_read_autoreply },
 	{ "verp", BDB_KIND_DSN, bdb_read_verp },

@@ -26,12 +26,13 @@ gboolean bdb_read_delivery_status (const BdbMessageView *view, BdbReport *report
 gboolean bdb_read_feedback_report (const BdbMessageView *view, BdbReport *report);  /* arf.c */
 gboolean bdb_read_text_bounce (const BdbMessageView *view, BdbReport *report);      /* text-bounce.c */
 gboolean bdb_read_general (const BdbMessageView *view, BdbReport *report);         /* general.c */
+gboolean bdb_read_text_fallback (const BdbMessageView *view, BdbReport *report);   /* text-bounce.c */
 gboolean bdb_read_unsubscribe (const BdbMessageView *view, BdbReport *report);      /* unsubscribe.c */
 gboolean bdb_read_autoreply (const BdbMessageView *view, BdbReport *report);        /* autoreply.c */
 gboolean bdb_read_verp (const BdbMessageView *view, BdbReport *report);             /* verp.c */
 
 /* The records the text reader (or, when it finds none, the general
- * reader) finds in @view, in a scratch report (for the delivery-status
+ * reader, then the generic layouts) finds in @view, in a scratch report (for the delivery-status
  * reader to fill in what a broken status part lacks); @report lends the
  * per-message fields the readers read.  NULL when none.  Free with
  * bdb_report_free(). */
