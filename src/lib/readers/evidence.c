@@ -103,8 +103,26 @@ bdb_general_candidate (const BdbGeneral *g, guint i, const char *a0, const char 
 		return FALSE;
 	if (in_url (l->p, a0, a1, bdb_rline_end (l)))
 		return FALSE;
-	return !bdb_general_phrase_before (g, i, a0, BDB_PHRASE_SENDER, 4) &&
-	       !bdb_general_phrase_before (g, i, a0, BDB_PHRASE_ID, 4);
+	if (bdb_general_phrase_before (g, i, a0, BDB_PHRASE_SENDER, 4) ||
+	    bdb_general_phrase_before (g, i, a0, BDB_PHRASE_ID, 4))
+		return FALSE;
+	/* "... from sender" at the end of the line before, the address first
+	 * on this one: a sentence wrapped between the two. */
+	const char *q = l->p;
+	while (q < a0 && (*q == ' ' || *q == '\t' || *q == '<'))
+		q++;
+	if (q != a0 || i == 0 || bdb_region_line (&g->region, i - 1)->blank)
+		return TRUE;
+	const BdbRegionLine *prev = bdb_region_line (&g->region, i - 1);
+	gsize ps = bdb_general_off (g, prev->p), pe = ps + prev->len;
+	for (guint m = bdb_region_first_match (&g->region, i - 1, pe > ps + 64 ? pe - 64 : ps); m < prev->m1; m++) {
+		const BdbMatch *match = bdb_region_match (&g->region, m);
+		BdbPhraseKind kind = bdb_phrase (match->phrase)->kind;
+		if ((kind == BDB_PHRASE_SENDER || kind == BDB_PHRASE_ID) && !word_before (g, match->start) &&
+		    bdb_general_only_separators (g->region.text + match->end, bdb_rline_end (prev), 8))
+			return FALSE;
+	}
+	return TRUE;
 }
 
 BdbTie *
@@ -178,13 +196,15 @@ bdb_general_line_diag (const BdbGeneral *g, guint i, GString *diag)
 		const BdbRegionLine *l = bdb_region_line (&g->region, j);
 		bdb_general_append (diag, l->p, l->len);
 	}
-	/* "There was an error delivering your mail to <a@b>." then, after a
-	 * blank line, what the remote server answered: when the lines tied
-	 * hold no code, the paragraph after them says why, if it has a code
-	 * or the words of a failure and is not about another address. */
+	bdb_general_reason_after (g, stop, diag);
+}
+
+void
+bdb_general_reason_after (const BdbGeneral *g, guint from, GString *diag)
+{
 	if (bdb_general_has_failure_code (diag->str, diag->str + diag->len))
 		return;
-	guint j = stop;
+	guint j = from;
 	if (j < g->region.lines->len && bdb_region_line (&g->region, j)->blank)
 		j++;
 	guint end = j;
@@ -205,8 +225,8 @@ bdb_general_line_diag (const BdbGeneral *g, guint i, GString *diag)
 	}
 }
 
-/* The paragraph holding line @i. */
-void
+/* The paragraph holding line @i; returns the line after it. */
+guint
 bdb_general_paragraph_diag (const BdbGeneral *g, guint i, GString *diag)
 {
 	guint a = i, b = i;
@@ -216,6 +236,7 @@ bdb_general_paragraph_diag (const BdbGeneral *g, guint i, GString *diag)
 		b++;
 	for (guint j = a; j <= b; j++)
 		bdb_general_append (diag, bdb_region_line (&g->region, j)->p, bdb_region_line (&g->region, j)->len);
+	return b + 1;
 }
 
 /* The first line of the region that says why delivery failed, with the
@@ -322,6 +343,19 @@ field_block (BdbGeneral *g, guint i, gsize at, const char *a0, const char *a1)
 	return FALSE;
 }
 
+/* Does a listing phrase after text offset @from on line @i ("delivered
+ * to", "could not be delivered to") name another address right after it?
+ * Then the failure words before it are that address's. */
+static gboolean
+about_another (const BdbGeneral *g, guint i, gsize from, gsize to)
+{
+	const BdbMatch *lm = bdb_region_find (&g->region, i, BDB_PHRASE_LISTING, from, to);
+	if (!lm)
+		return FALSE;
+	const char *p = g->region.text + lm->end, *end = g->region.text + to, *s, *e;
+	return bdb_text_find_address (p, end, &s, &e) && bdb_general_only_separators (p, s, 4);
+}
+
 /* Phrase and original ties of the occurrence [@a0, @a1) on line @i. */
 void
 bdb_general_tie_occurrence (BdbGeneral *g, guint i, const char *a0, const char *a1)
@@ -336,10 +370,7 @@ bdb_general_tie_occurrence (BdbGeneral *g, guint i, const char *a0, const char *
 	if (orig) {
 		BdbTie *t = bdb_general_add_tie (g, at, a0, (gsize) (a1 - a0), BDB_TIE_ORIGINAL);
 		bdb_general_set_evidence (t, "originally addressed to", l->p, l->len);
-		bdb_general_paragraph_diag (g, i, t->diag);
-		gboolean code = FALSE;
-		if (!bdb_general_failure_words (g, i, start, stop, &code) && !code)
-			bdb_general_notice_diag (g, t->diag);
+		bdb_general_reason_after (g, bdb_general_paragraph_diag (g, i, t->diag), t->diag);
 		return;
 	}
 
@@ -348,8 +379,12 @@ bdb_general_tie_occurrence (BdbGeneral *g, guint i, const char *a0, const char *
 		return;
 	gboolean code = FALSE;
 	const BdbMatch *m = bdb_general_failure_words (g, i, from, at, &code);
-	if (!m && !code)
+	if (!m && !code) {
 		m = bdb_general_failure_words (g, i, after, to, &code);
+		/* "<a> could not be delivered to <b>": the failure is <b>'s. */
+		if (m && about_another (g, i, m->start, to))
+			m = NULL;
+	}
 	if (m || code) {
 		BdbTie *t = bdb_general_add_tie (g, at, a0, (gsize) (a1 - a0), BDB_TIE_PHRASE);
 		if (m)

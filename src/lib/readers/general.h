@@ -93,11 +93,16 @@ const BdbMatch *bdb_general_failure_words (const BdbGeneral *g, guint i, gsize f
                                            gboolean *code);
 /* The line after the lines under line @i that belong to it. */
 guint bdb_general_block_end (const BdbGeneral *g, guint i);
-/* Diagnostics: line @i and the lines under it; the paragraph of line @i;
- * the first line of the notice that says why delivery failed. */
+/* Diagnostics: line @i and the lines under it (then the reason after
+ * them); the paragraph of line @i (returning the line after it); the first
+ * line of the notice that says why delivery failed. */
 void bdb_general_line_diag (const BdbGeneral *g, guint i, GString *diag);
-void bdb_general_paragraph_diag (const BdbGeneral *g, guint i, GString *diag);
+guint bdb_general_paragraph_diag (const BdbGeneral *g, guint i, GString *diag);
 void bdb_general_notice_diag (const BdbGeneral *g, GString *diag);
+/* When @diag holds no code: the paragraph at line @from (after at most
+ * one blank line) if it has a code or the words of a failure and does
+ * not start with an address. */
+void bdb_general_reason_after (const BdbGeneral *g, guint from, GString *diag);
 /* Tie the occurrence [@a0, @a1) on line @i by what its line and its
  * neighbours say (originally addressed to, an error phrase or code, a
  * field among fields, a bare address under or over a failure). */

@@ -274,24 +274,33 @@ bdb_general_tie_listing (BdbGeneral *g, guint h)
 	return j;
 }
 
-/* The reply code a transcript line starts with ("<<< 550 ...", "550-5.1.1
- * ...", "Received >>> 554 ..."), as a class digit, or 0. */
-static char
-reply_class (const BdbRegionLine *l)
+/* Past the speaker marks a transcript line may start with: ">>> ",
+ * "<<< ", "C: ", "S: ", "Sent <<< ", "Received >>> ". */
+static const char *
+skip_speaker (const char *p, const char *end)
 {
-	const char *p = l->p, *end = bdb_rline_end (l);
 	for (;;) {
 		while (p < end && (*p == ' ' || *p == '\t' || *p == '<' || *p == '>'))
 			p++;
-		if (end - p >= 9 && g_ascii_strncasecmp (p, "received", 8) == 0)
-			p += 8;
-		else if (end - p >= 2 && (p[0] == 'S' || p[0] == 'R') && p[1] == ':')
+		if (end - p >= 2 && strchr ("CSRcsr", *p) && p[1] == ':')
 			p += 2;
+		else if (end - p >= 5 && g_ascii_strncasecmp (p, "sent ", 5) == 0)
+			p += 5;
+		else if (end - p >= 9 && g_ascii_strncasecmp (p, "received ", 9) == 0)
+			p += 9;
 		else
-			break;
+			return p;
 	}
-	if (end - p >= 3 && (p[0] == '2' || p[0] == '4' || p[0] == '5') && g_ascii_isdigit (p[1]) &&
-	    g_ascii_isdigit (p[2]) && (end - p == 3 || p[3] == ' ' || p[3] == '-'))
+}
+
+/* The class digit of the reply a transcript line starts with ("<<< 550
+ * ...", "S: 250 OK", "550-5.1.1 ..."), or 0. */
+static char
+reply_class (const BdbRegionLine *l)
+{
+	const char *end = bdb_rline_end (l), *p = skip_speaker (l->p, end);
+	if (end - p >= 3 && (p[0] == '2' || p[0] == '3' || p[0] == '4' || p[0] == '5') &&
+	    g_ascii_isdigit (p[1]) && g_ascii_isdigit (p[2]) && (end - p == 3 || p[3] == ' ' || p[3] == '-'))
 		return p[0];
 	return 0;
 }
@@ -300,14 +309,8 @@ reply_class (const BdbRegionLine *l)
 static const char *
 command (const BdbRegionLine *l)
 {
-	static const char *const commands[] = { "RCPT", "MAIL", "DATA", "RSET", "QUIT", "EHLO", "HELO" };
-	const char *p = l->p, *end = bdb_rline_end (l);
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '>' || *p == '<'))
-		p++;
-	if (end - p >= 5 && g_ascii_strncasecmp (p, "sent ", 5) == 0)
-		p += 5;
-	while (p < end && (*p == ' ' || *p == '>' || *p == '<' || *p == ':'))
-		p++;
+	static const char *const commands[] = { "RCPT", "MAIL", "DATA", "RSET", "QUIT", "EHLO", "HELO", "BDAT" };
+	const char *end = bdb_rline_end (l), *p = skip_speaker (l->p, end);
 	for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
 		if (end - p >= 4 && g_ascii_strncasecmp (p, commands[i], 4) == 0 &&
 		    (end - p == 4 || !g_ascii_isalpha (p[4])))
@@ -315,72 +318,89 @@ command (const BdbRegionLine *l)
 	return NULL;
 }
 
+/* Append line @i and the lines after it up to the next command, blank
+ * line or BDB_GENERAL_BLOCK_LINES lines: a command with its reply. */
+static void
+exchange_diag (const BdbGeneral *g, guint i, GString *diag)
+{
+	bdb_general_append (diag, bdb_region_line (&g->region, i)->p, bdb_region_line (&g->region, i)->len);
+	for (guint k = i + 1; k < g->region.lines->len && k <= i + BDB_GENERAL_BLOCK_LINES; k++) {
+		const BdbRegionLine *l = bdb_region_line (&g->region, k);
+		if (l->blank || command (l))
+			break;
+		bdb_general_append (diag, l->p, l->len);
+	}
+}
+
+/* One RCPT TO of a transcript: its line and its address. */
+typedef struct {
+	guint line;
+	const char *a0, *a1;
+} Rcpt;
+
+static void
+tie_rcpt (BdbGeneral *g, const Rcpt *r, const char *what, guint reply_line, const char *cmd)
+{
+	BdbTie *t = bdb_general_add_tie (g, bdb_general_off (g, r->a0), r->a0, (gsize) (r->a1 - r->a0),
+	                                 BDB_TIE_TRANSCRIPT);
+	const BdbRegionLine *l = bdb_region_line (&g->region, reply_line);
+	bdb_general_set_evidence (t, what, l->p, l->len);
+	if (reply_line == r->line) {
+		exchange_diag (g, r->line, t->diag);
+	} else {
+		if (strcmp (cmd, "RCPT") == 0)
+			bdb_general_append (t->diag, bdb_region_line (&g->region, r->line)->p,
+			                    bdb_region_line (&g->region, r->line)->len);
+		exchange_diag (g, reply_line, t->diag);
+	}
+	t->command = cmd;
+}
+
 void
 bdb_general_tie_transcript (BdbGeneral *g)
 {
-	g_autoptr (GArray) accepted = g_array_new (FALSE, FALSE, sizeof (guint));  /* tie-less RCPT lines */
-	guint rcpt = G_MAXUINT;   /* the RCPT line waiting for its reply */
+	g_autoptr (GArray) accepted = g_array_new (FALSE, FALSE, sizeof (Rcpt));  /* answered 2xx */
+	Rcpt waiting = { G_MAXUINT, NULL, NULL };  /* the RCPT waiting for its reply */
 	gboolean data = FALSE;
-	const char *a0 = NULL, *a1 = NULL;
 	for (guint i = 0; i < g->region.lines->len; i++) {
 		const BdbRegionLine *l = bdb_region_line (&g->region, i);
 		if (l->blank)
 			continue;
 		gsize s = bdb_general_off (g, l->p);
-		const char *cmd = command (l);
+		const char *end = bdb_rline_end (l), *a0, *a1;
 		const BdbMatch *m = bdb_region_find (&g->region, i, BDB_PHRASE_RCPT, s, s + l->len);
-		if (m && bdb_text_find_address (g->region.text + m->end, bdb_rline_end (l), &a0, &a1) &&
-		    bdb_general_only_separators (g->region.text + m->end, a0, 6) && bdb_general_candidate (g, i, a0, a1)) {
-			rcpt = i;
+		if (m && bdb_text_find_address (g->region.text + m->end, end, &a0, &a1) &&
+		    bdb_general_only_separators (g->region.text + m->end, a0, 6) &&
+		    bdb_general_candidate (g, i, a0, a1)) {
+			waiting = (Rcpt) { i, a0, a1 };
 			/* The reply on the same line: "after RCPT TO:<a@b>: 550 ...". */
-			if (bdb_general_has_failure_code (a1, bdb_rline_end (l))) {
-				BdbTie *t = bdb_general_add_tie (g, bdb_general_off (g, a0), a0, (gsize) (a1 - a0), BDB_TIE_TRANSCRIPT);
-				bdb_general_set_evidence (t, "transcript", l->p, l->len);
-				bdb_general_line_diag (g, i, t->diag);
-				t->command = "RCPT";
-				rcpt = G_MAXUINT;
+			if (bdb_general_has_failure_code (a1, end)) {
+				tie_rcpt (g, &waiting, "transcript", i, "RCPT");
+				waiting.line = G_MAXUINT;
 			}
 			continue;
 		}
-		if (cmd && g_strcmp0 (cmd, "MAIL") == 0)
-			g_array_set_size (accepted, 0);
-		if (cmd && g_strcmp0 (cmd, "DATA") == 0)
-			data = TRUE;
+		const char *cmd = command (l);
 		if (cmd) {
-			rcpt = G_MAXUINT;
+			if (strcmp (cmd, "MAIL") == 0 || strcmp (cmd, "RSET") == 0)
+				g_array_set_size (accepted, 0);
+			data = strcmp (cmd, "DATA") == 0 || strcmp (cmd, "BDAT") == 0;
+			waiting.line = G_MAXUINT;
 			continue;
 		}
 		char klass = reply_class (l);
 		if (!klass)
 			continue;
-		if (rcpt != G_MAXUINT) {
-			const BdbRegionLine *r = bdb_region_line (&g->region, rcpt);
-			gsize rs = bdb_general_off (g, r->p);
-			const BdbMatch *rm = bdb_region_find (&g->region, rcpt, BDB_PHRASE_RCPT, rs, rs + r->len);
-			bdb_text_find_address (g->region.text + rm->end, bdb_rline_end (r), &a0, &a1);
-			if (klass == '2') {
-				g_array_append_val (accepted, rcpt);
-			} else {
-				BdbTie *t = bdb_general_add_tie (g, bdb_general_off (g, a0), a0, (gsize) (a1 - a0), BDB_TIE_TRANSCRIPT);
-				bdb_general_set_evidence (t, "transcript", r->p, r->len);
-				bdb_general_append (t->diag, r->p, r->len);
-				bdb_general_line_diag (g, i, t->diag);
-				t->command = "RCPT";
-			}
-			rcpt = G_MAXUINT;
-		} else if (data && klass != '2' && klass != '3') {
+		if (waiting.line != G_MAXUINT) {
+			if (klass == '2')
+				g_array_append_val (accepted, waiting);
+			else if (klass != '3')
+				tie_rcpt (g, &waiting, "transcript", i, "RCPT");
+			waiting.line = G_MAXUINT;
+		} else if (data && (klass == '4' || klass == '5')) {
 			/* Refused at DATA: every recipient accepted before it. */
-			for (guint k = 0; k < accepted->len; k++) {
-				const BdbRegionLine *r = bdb_region_line (&g->region, g_array_index (accepted, guint, k));
-				gsize rs = bdb_general_off (g, r->p);
-				const BdbMatch *rm = bdb_region_find (&g->region, g_array_index (accepted, guint, k),
-				                                      BDB_PHRASE_RCPT, rs, rs + r->len);
-				bdb_text_find_address (g->region.text + rm->end, bdb_rline_end (r), &a0, &a1);
-				BdbTie *t = bdb_general_add_tie (g, bdb_general_off (g, a0), a0, (gsize) (a1 - a0), BDB_TIE_TRANSCRIPT);
-				bdb_general_set_evidence (t, "transcript, refused at DATA", l->p, l->len);
-				bdb_general_line_diag (g, i, t->diag);
-				t->command = "DATA";
-			}
+			for (guint k = 0; k < accepted->len; k++)
+				tie_rcpt (g, &g_array_index (accepted, Rcpt, k), "transcript, refused at DATA", i, "DATA");
 			g_array_set_size (accepted, 0);
 			data = FALSE;
 		}
