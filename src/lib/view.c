@@ -17,6 +17,7 @@
 #include "verp.h"
 #include "limits-private.h"
 #include "text.h"
+#include "html.h"
 
 #define TEXT_LIMIT (256u << 10)   /* human-readable text kept for readers */
 
@@ -332,20 +333,9 @@ collect_text (Walk *w)
 		if (!s)
 			continue;
 		if (html) {
-			/* Crude but safe: drop tags, keep text; extractors only
-			 * need the words. */
-			char *r = s, *wp = s;
-			gboolean tag = FALSE;
-			for (; *r; r++) {
-				if (*r == '<')
-					tag = TRUE;
-				else if (*r == '>') {
-					tag = FALSE;
-					*wp++ = '\n';
-				} else if (!tag)
-					*wp++ = *r;
-			}
-			*wp = '\0';
+			char *t = bdb_html_to_text (s, strlen (s));
+			g_free (s);
+			s = t;
 		}
 		if (text->len)
 			g_string_append_c (text, '\n');
