@@ -123,7 +123,7 @@ bdb_html_to_text (const char *html, gsize len)
 				hide_len = n;
 			} else if (name_is (name, n, blocks, G_N_ELEMENTS (blocks))) {
 				line_break (out);
-			} else if (n == 2 && g_ascii_strncasecmp (name, "td", 2) == 0) {
+			} else if (!closing && n == 2 && g_ascii_strncasecmp (name, "td", 2) == 0) {
 				g_string_append_c (out, ' ');
 			}
 			p = close + 1;

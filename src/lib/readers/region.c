@@ -64,7 +64,7 @@ bdb_region_header_kind (const char *p, const char *end)
 	if (name_in (name, n, text_names, G_N_ELEMENTS (text_names)))
 		return BDB_HEADER_TEXT;
 	if (n >= 2 && g_ascii_strncasecmp (name, "x-", 2) == 0)
-		return BDB_HEADER_OTHER;
+		return BDB_HEADER_EXTENSION;
 	return BDB_HEADER_OTHER;
 }
 
@@ -143,20 +143,23 @@ copy_start (const BdbRegion *r)
 		gboolean quoted = l->p[0] == '>';
 		BdbHeaderKind h = l->indent == 0 || quoted ? bdb_region_header_kind (l->p, l->p + l->len)
 		                                           : BDB_HEADER_NONE;
-		if (h != BDB_HEADER_NONE) {
+		if (h != BDB_HEADER_NONE && h != BDB_HEADER_OTHER) {
 			if (run == 0)
 				run_start = i;
 			run++;
 			run_transport |= h == BDB_HEADER_TRANSPORT;
 			if (run >= 3 && run_transport && seen_text)
 				return run_start;
-		} else if (run && (l->indent > 0 || quoted)) {
-			/* A folded header line continues the block. */
+		} else if (run && (h == BDB_HEADER_OTHER || l->indent > 0 || quoted)) {
+			/* Inside a block, any field ("Received-SPF:") and a folded
+			 * line continue it. */
 		} else {
 			run = 0;
 			run_transport = FALSE;
 		}
-		if (h == BDB_HEADER_NONE)
+		/* Text of the notice, a label of its own ("Failed: a@b") included,
+		 * stands before the returned message. */
+		if (run == 0)
 			seen_text = TRUE;
 	}
 	return r->lines->len;

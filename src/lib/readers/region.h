@@ -19,7 +19,8 @@
 /* Header-like lines ("Name: value" at the start of a line). */
 typedef enum {
 	BDB_HEADER_NONE = 0,
-	BDB_HEADER_OTHER,      /* a name that is not one of the below */
+	BDB_HEADER_OTHER,      /* a name that is not one of the below: a label ("Reason:") */
+	BDB_HEADER_EXTENSION,  /* X-...: a message's, or a notice's own */
 	BDB_HEADER_ADDRESS,    /* From, To, Cc, Sender, Reply-To ... of a message */
 	BDB_HEADER_TEXT,       /* Subject, Date, Sent: words of the original */
 	BDB_HEADER_TRANSPORT,  /* Received, Message-ID, MIME-Version ...: only a message has them */
