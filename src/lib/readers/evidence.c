@@ -217,7 +217,8 @@ bdb_general_reason_after (const BdbGeneral *g, guint from, GString *diag)
 			break;
 		gsize at = bdb_general_off (g, l->p);
 		gboolean here = FALSE;
-		says |= bdb_general_failure_words (g, end, at, at + l->len, &here) != NULL || here;
+		says |= bdb_general_failure_words (g, end, at, at + MIN (l->len, (gsize) 2 * BDB_GENERAL_WINDOW),
+		                                   &here) != NULL || here;
 	}
 	for (guint k = j; says && k < end; k++) {
 		const BdbRegionLine *l = bdb_region_line (&g->region, k);
@@ -276,11 +277,11 @@ bare_neighbour (BdbGeneral *g, guint i, gsize at, const char *a0, const char *a1
 			}
 			if (n->header != BDB_HEADER_NONE)
 				break;
-			gsize s = bdb_general_off (g, n->p);
-			if (bdb_region_find (&g->region, (guint) j, BDB_PHRASE_CONTACT, s, s + n->len))
+			gsize s = bdb_general_off (g, n->p), e = s + MIN (n->len, (gsize) 2 * BDB_GENERAL_WINDOW);
+			if (bdb_region_find (&g->region, (guint) j, BDB_PHRASE_CONTACT, s, e))
 				break;
 			gboolean code = FALSE;
-			const BdbMatch *m = bdb_general_failure_words (g, (guint) j, s, s + n->len, &code);
+			const BdbMatch *m = bdb_general_failure_words (g, (guint) j, s, e, &code);
 			if (m || code) {
 				BdbTie *t = bdb_general_add_tie (g, at, a0, (gsize) (a1 - a0), BDB_TIE_PHRASE);
 				bdb_general_set_evidence (t, m ? bdb_phrase (m->phrase)->family : "status code",
@@ -331,8 +332,9 @@ field_block (BdbGeneral *g, guint i, gsize at, const char *a0, const char *a1)
 		if (j == i || !colon || n->header != BDB_HEADER_NONE)
 			continue;
 		gsize s = bdb_general_off (g, colon + 1);
+		gsize e = MIN (bdb_general_off (g, bdb_rline_end (n)), s + 2 * BDB_GENERAL_WINDOW);
 		gboolean code = FALSE;
-		const BdbMatch *m = bdb_general_failure_words (g, j, s, bdb_general_off (g, bdb_rline_end (n)), &code);
+		const BdbMatch *m = bdb_general_failure_words (g, j, s, e, &code);
 		if (m || code) {
 			BdbTie *t = bdb_general_add_tie (g, at, a0, (gsize) (a1 - a0), BDB_TIE_PHRASE);
 			bdb_general_set_evidence (t, m ? bdb_phrase (m->phrase)->family : "status code", n->p, n->len);
@@ -375,7 +377,7 @@ bdb_general_tie_occurrence (BdbGeneral *g, guint i, const char *a0, const char *
 	}
 
 	/* A line telling whom to write to is no evidence of a failure. */
-	if (bdb_region_find (&g->region, i, BDB_PHRASE_CONTACT, start, at))
+	if (bdb_region_find (&g->region, i, BDB_PHRASE_CONTACT, from, at))
 		return;
 	gboolean code = FALSE;
 	const BdbMatch *m = bdb_general_failure_words (g, i, from, at, &code);
@@ -409,11 +411,11 @@ bdb_general_tie_occurrence (BdbGeneral *g, guint i, const char *a0, const char *
 	guint stop_line = bdb_general_block_end (g, i);
 	for (guint j = i + 1; j < stop_line; j++) {
 		const BdbRegionLine *n = bdb_region_line (&g->region, j);
-		gsize s = bdb_general_off (g, n->p);
-		if (bdb_region_find (&g->region, j, BDB_PHRASE_CONTACT, s, s + n->len))
+		gsize s = bdb_general_off (g, n->p), e = s + MIN (n->len, (gsize) 2 * BDB_GENERAL_WINDOW);
+		if (bdb_region_find (&g->region, j, BDB_PHRASE_CONTACT, s, e))
 			continue;
 		code = FALSE;
-		m = bdb_general_failure_words (g, j, s, s + n->len, &code);
+		m = bdb_general_failure_words (g, j, s, e, &code);
 		if (m || code) {
 			BdbTie *t = bdb_general_add_tie (g, at, a0, (gsize) (a1 - a0), BDB_TIE_PHRASE);
 			bdb_general_set_evidence (t, m ? bdb_phrase (m->phrase)->family : "status code under it", n->p, n->len);

@@ -159,13 +159,15 @@ tie_failed_recipients_header (BdbGeneral *g)
 	const char *h = bdb_view_header (g->view, "X-Failed-Recipients");
 	if (!h)
 		return;
+	g_autoptr (GString) diag = g_string_new (NULL);
+	bdb_general_notice_diag (g, diag);
 	const char *p = h, *end = h + strlen (h), *a0, *a1;
 	while (bdb_text_find_address (p, end, &a0, &a1)) {
 		/* After every tie of the text: sorted last, used when the text
 		 * names the address nowhere it could be tied. */
 		BdbTie *t = bdb_general_add_tie (g, G_MAXSIZE, a0, (gsize) (a1 - a0), BDB_TIE_HEADER);
 		t->evidence = g_strdup ("X-Failed-Recipients header");
-		bdb_general_notice_diag (g, t->diag);
+		g_string_assign (t->diag, diag->str);
 		p = a1;
 	}
 }

@@ -41,6 +41,7 @@ bdb_notice_clear (BdbNotice *n)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS (n->ours); i++)
 		g_clear_pointer (&n->ours[i], g_free);
+	g_clear_pointer (&n->added, g_hash_table_unref);
 }
 
 gboolean
@@ -101,12 +102,17 @@ bdb_notice_add (BdbNotice *n, const char *addr, gsize addr_len,
 		diag_len = (gssize) strlen (diag);
 
 	BdbReport *report = n->report;
-	BdbRecord *rec = NULL;
-	for (guint i = 0; i < report->records->len && !rec; i++) {
-		BdbRecord *r = report->records->pdata[i];
-		if (g_strcmp0 (r->v[BDB_FIELD_RECIPIENT], norm) == 0)
-			rec = r;
+	/* The records this notice added, by recipient: a notice may name
+	 * thousands, and looking each up in turn would cost their square. */
+	if (!n->added) {
+		n->added = g_hash_table_new (g_str_hash, g_str_equal);
+		for (guint i = 0; i < report->records->len; i++) {
+			BdbRecord *r = report->records->pdata[i];
+			if (r->v[BDB_FIELD_RECIPIENT])
+				g_hash_table_insert (n->added, (gpointer) r->v[BDB_FIELD_RECIPIENT], r);
+		}
 	}
+	BdbRecord *rec = g_hash_table_lookup (n->added, norm);
 	if (rec) {
 		if (rec->v[BDB_FIELD_DIAGNOSTIC] || !diag)
 			return rec;
@@ -116,6 +122,8 @@ bdb_notice_add (BdbNotice *n, const char *addr, gsize addr_len,
 			return NULL;
 		bdb_record_set_recipient (rec, norm, source);
 		bdb_record_set (rec, BDB_FIELD_ACTION, n->action, -1);
+		if (rec->v[BDB_FIELD_RECIPIENT])
+			g_hash_table_insert (n->added, (gpointer) rec->v[BDB_FIELD_RECIPIENT], rec);
 	}
 	if (diag) {
 		bdb_record_set (rec, BDB_FIELD_DIAGNOSTIC, diag, diag_len);

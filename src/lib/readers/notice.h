@@ -34,6 +34,8 @@ typedef struct {
 	char *ours[3];         /* lowercased addresses that are never a failed
 	                        * recipient: the bounce's To and From, the
 	                        * original's From (owned) */
+	GHashTable *added;     /* recipient (interned) -> its record, so that
+	                        * each is found at once; owned, made when needed */
 } BdbNotice;
 
 void bdb_notice_init (BdbNotice *n, const BdbMessageView *view, BdbReport *report);
