@@ -200,6 +200,23 @@ bdb_general_line_diag (const BdbGeneral *g, guint i, GString *diag)
 }
 
 void
+bdb_general_window_diag (const BdbGeneral *g, guint i, const char *a0, const char *a1, GString *diag)
+{
+	const BdbRegionLine *l = bdb_region_line (&g->region, i);
+	const char *s = a0 - l->p > BDB_GENERAL_WINDOW ? a0 - BDB_GENERAL_WINDOW : l->p;
+	const char *e = bdb_rline_end (l) - a1 > BDB_GENERAL_WINDOW ? a1 + BDB_GENERAL_WINDOW : bdb_rline_end (l);
+	/* A window's ends are no character boundaries: the report makes the
+	 * text valid UTF-8 when it keeps it. */
+	bdb_general_append (diag, s, (gsize) (e - s));
+	guint stop = bdb_general_block_end (g, i);
+	for (guint j = i + 1; j < stop; j++) {
+		const BdbRegionLine *n = bdb_region_line (&g->region, j);
+		bdb_general_append (diag, n->p, n->len);
+	}
+	bdb_general_reason_after (g, stop, diag);
+}
+
+void
 bdb_general_reason_after (const BdbGeneral *g, guint from, GString *diag)
 {
 	if (bdb_general_has_failure_code (diag->str, diag->str + diag->len))
@@ -393,7 +410,7 @@ bdb_general_tie_occurrence (BdbGeneral *g, guint i, const char *a0, const char *
 			bdb_general_set_evidence (t, bdb_phrase (m->phrase)->family, l->p, l->len);
 		else
 			bdb_general_set_evidence (t, "status code on its line", l->p, l->len);
-		bdb_general_line_diag (g, i, t->diag);
+		bdb_general_window_diag (g, i, a0, a1, t->diag);
 		return;
 	}
 	/* A field among fields ("target address: a@b" beside "reject reason:
@@ -418,8 +435,9 @@ bdb_general_tie_occurrence (BdbGeneral *g, guint i, const char *a0, const char *
 		m = bdb_general_failure_words (g, j, s, e, &code);
 		if (m || code) {
 			BdbTie *t = bdb_general_add_tie (g, at, a0, (gsize) (a1 - a0), BDB_TIE_PHRASE);
-			bdb_general_set_evidence (t, m ? bdb_phrase (m->phrase)->family : "status code under it", n->p, n->len);
-			bdb_general_line_diag (g, i, t->diag);
+			bdb_general_set_evidence (t, m ? bdb_phrase (m->phrase)->family : "status code under it",
+			                          n->p, n->len);
+			bdb_general_window_diag (g, i, a0, a1, t->diag);
 			return;
 		}
 	}

@@ -97,6 +97,10 @@ guint bdb_general_block_end (const BdbGeneral *g, guint i);
  * them); the paragraph of line @i (returning the line after it); the first
  * line of the notice that says why delivery failed. */
 void bdb_general_line_diag (const BdbGeneral *g, guint i, GString *diag);
+/* The same with only a window of line @i around the address [@a0, @a1)
+ * (BDB_GENERAL_WINDOW bytes each way): a long line says many things. */
+void bdb_general_window_diag (const BdbGeneral *g, guint i, const char *a0, const char *a1,
+                              GString *diag);
 guint bdb_general_paragraph_diag (const BdbGeneral *g, guint i, GString *diag);
 void bdb_general_notice_diag (const BdbGeneral *g, GString *diag);
 /* When @diag holds no code: the paragraph at line @from (after at most
