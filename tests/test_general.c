@@ -247,7 +247,7 @@ test_general_corpus_evidence (void **state)
 	for (guint n = 0; n < bdb_report_n_records (r); n++) {
 		const BdbRecord *rec = bdb_report_get_record (r, n);
 		const char *rcpt = bdb_record_get (rec, BDB_FIELD_RECIPIENT);
-		const char *ev = bdb_record_evidence (rec);
+		const char *ev = bdb_record_tied_by (rec);
 		g_string_append_printf (got, "%s=%s;", rcpt, ev ? ev : "(none)");
 		const char *eq = want[k] ? strchr (want[k], '=') : NULL;
 		if (!eq || strncmp (want[k], rcpt, (gsize) (eq - want[k])) != 0 || !ev ||

@@ -181,9 +181,10 @@ BDB_API const char *bdb_record_get (const BdbRecord *record, BdbField field);
 /* What tied the recipient of @record to a failure, when a reader of
  * human-written notices found it ("listing header: The following
  * recipients could not be reached:"), or how a forwarded report was found
- * ("forwarded as message/rfc822"); NULL for a standard report.
- * Borrowed: valid while the report lives. */
-BDB_API const char *bdb_record_evidence (const BdbRecord *record);
+ * ("forwarded as an attached message (message/rfc822)"); NULL for a
+ * standard report.  Not the classification's evidence (BdbVerdict), which
+ * is the field a rule read.  Borrowed: valid while the report lives. */
+BDB_API const char *bdb_record_tied_by (const BdbRecord *record);
 /* The report @record belongs to.  Borrowed. */
 BDB_API const BdbReport *bdb_record_report (const BdbRecord *record);
 /* When the event happened, in seconds since the epoch: Last-Attempt-Date,

@@ -30,7 +30,7 @@ explain_record (const BdbRules *rules, const BdbRecord *rec, const BdbVerdict *v
 	line ("kind", bdb_record_get (rec, BDB_FIELD_KIND));
 	line ("read by", bdb_record_get (rec, BDB_FIELD_EXTRACTOR));
 	line ("source", bdb_record_get (rec, BDB_FIELD_RECIPIENT_SOURCE));
-	line ("evidence", bdb_record_evidence (rec));
+	line ("tied by", bdb_record_tied_by (rec));
 	/* The envelope named somebody else: the report's own fields win, but
 	 * an operator should see it (a forwarded address, or a forgery). */
 	const char *verp = bdb_record_get (rec, BDB_FIELD_VERP_RECIPIENT);
@@ -130,8 +130,8 @@ cmd_explain (Cli *cli, int argc, char **argv)
 			if (json) {
 				cli_json_begin_object (out);
 				cli_record_members (out, rec, &v, base);
-				if (bdb_record_evidence (rec))
-					cli_json_member_string (out, "evidence", bdb_record_evidence (rec));
+				if (bdb_record_tied_by (rec))
+					cli_json_member_string (out, "tied_by", bdb_record_tied_by (rec));
 				if (v.rule) {
 					cli_json_member_string (out, "rule_origin", bdb_rule_origin (v.rule));
 					cli_json_member_string (out, "rule_text", bdb_rule_text (v.rule));

@@ -65,6 +65,8 @@ print_report (const ParseArgs *args, const BdbRules *rules, BdbReport *report,
 			cli_record_members (j, rec, &v, base);
 			if (msg)
 				cli_json_member_int (j, "msg", msg);
+			if (bdb_record_tied_by (rec))
+				cli_json_member_string (j, "tied_by", bdb_record_tied_by (rec));
 			if (args->headers && *args->headers) {
 				cli_json_member (j, "headers");
 				cli_json_begin_object (j);

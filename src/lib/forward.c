@@ -263,9 +263,9 @@ bdb_report_adopt_forwarded (BdbReport *report, BdbReport *inner, BdbForwardKind 
 			if (bdb_field_is_per_recipient ((BdbField) f))
 				bdb_record_set (rec, (BdbField) f, src->v[f], -1);
 		rec->context = bdb_report_intern (report, src->context, -1);
-		g_autofree char *evidence = src->evidence ? g_strdup_printf ("%s; %s", how, src->evidence)
+		g_autofree char *evidence = src->tied_by ? g_strdup_printf ("%s; %s", how, src->tied_by)
 		                                          : g_strdup (how);
-		rec->evidence = bdb_report_intern (report, evidence, -1);
+		rec->tied_by = bdb_report_intern (report, evidence, -1);
 		moved++;
 	}
 	if (!moved)

@@ -18,9 +18,9 @@ struct _BdbRecord {
 	/* What the human-readable part says about this recipient (interned):
 	 * read for what the status part leaves out, never output. */
 	const char *context;
-	/* What tied the recipient to a failure (bdb_record_evidence()),
+	/* What tied the recipient to a failure (bdb_record_tied_by()),
 	 * interned; NULL for a standard report. */
-	const char *evidence;
+	const char *tied_by;
 };
 
 struct _BdbReport {

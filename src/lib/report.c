@@ -274,9 +274,9 @@ bdb_record_get (const BdbRecord *record, BdbField field)
 }
 
 const char *
-bdb_record_evidence (const BdbRecord *record)
+bdb_record_tied_by (const BdbRecord *record)
 {
-	return record->evidence;
+	return record->tied_by;
 }
 
 const BdbReport *

@@ -162,8 +162,8 @@ MSG
 expect_status 0 "explain a notice" -- "$BOUNCEDB" explain --no-layouts "$TMP/notice.eml"
 expect_grep "quinn@example.com" "$TMP/out" "general reader finds the recipient"
 expect_grep "read by *general" "$TMP/out" "explain names the general reader"
-expect_grep "evidence *mailbox full: Reason given by the receiving host" "$TMP/out" "explain shows the evidence line"
-expect_status 0 "explain --json evidence" -- "$BOUNCEDB" explain --json "$TMP/notice.eml"
-expect_grep '"evidence":"mailbox full: ' "$TMP/out" "JSON explain carries the evidence"
+expect_grep "tied by *mailbox full: Reason given by the receiving host" "$TMP/out" "explain shows what tied the recipient"
+expect_status 0 "explain --json tied_by" -- "$BOUNCEDB" explain --json "$TMP/notice.eml"
+expect_grep '"tied_by":"mailbox full: ' "$TMP/out" "JSON explain says what tied the recipient"
 
 done_testing

@@ -6,7 +6,7 @@
  * the text its system wrote (the region: region.h), among other addresses
  * (the sender, a help desk, the postmaster, a link, a message id).  An
  * address becomes a record only when evidence ties it to a failure, and
- * the record says which evidence did (bdb_record_evidence()):
+ * the record says which evidence did (bdb_record_tied_by()):
  *
  *   transcript   "RCPT TO:<addr>" answered by a 4xx/5xx reply, or
  *                accepted and then refused at DATA;
@@ -265,7 +265,7 @@ add_records (BdbGeneral *g)
 		if (!rec)
 			continue;
 		count++;
-		rec->evidence = bdb_report_intern (g->report, t->evidence, -1);
+		rec->tied_by = bdb_report_intern (g->report, t->evidence, -1);
 		if (t->command && !rec->v[BDB_FIELD_SMTP_COMMAND])
 			bdb_record_set (rec, BDB_FIELD_SMTP_COMMAND, t->command, -1);
 	}
