@@ -228,6 +228,7 @@ static const struct {
 	{ "html-only", "hugo.lange@example.org=not delivered:;ines.roth@example.net=not delivered:;" },
 	{ "not-contacts-links-ids", "vera.lind@example.org=listing header:;" },
 	{ "only-in-returned-message", "" },
+	{ "not-summary-and-sender", "mira.vogel@example.org=no such user:;" },
 };
 
 static void

@@ -93,6 +93,38 @@ in_url (const char *line, const char *a0, const char *a1, const char *end)
 	return a1 < end && (*a1 == '/' || *a1 == '?' || *a1 == '&');
 }
 
+/* Does the word "sender" (in any language of phrases.c) follow the
+ * address ending at @a1 ("<a@b>... Sender address rejected", "<a@b>:
+ * sender denied")?  Then the address is the message's sender. */
+static gboolean
+sender_after (const BdbGeneral *g, guint i, const char *a1)
+{
+	static const char *const nouns[] = {
+		"sender", "absender", "expéditeur", "remitente", "mittente", "remetente", "afzender",
+		"nadawca", "отправитель", "originator", "差出人", "发件人",
+	};
+	const BdbRegionLine *l = bdb_region_line (&g->region, i);
+	gsize at = bdb_general_off (g, a1), stop = MIN (at + 12, bdb_general_off (g, bdb_rline_end (l)));
+	for (guint m = bdb_region_first_match (&g->region, i, at); m < l->m1; m++) {
+		const BdbMatch *match = bdb_region_match (&g->region, m);
+		if (match->start >= stop)
+			break;
+		const BdbPhrase *p = bdb_phrase (match->phrase);
+		if (p->kind != BDB_PHRASE_SENDER)
+			continue;
+		for (gsize k = 0; k < G_N_ELEMENTS (nouns); k++) {
+			if (strcmp (p->text, nouns[k]) != 0)
+				continue;
+			const char *q = a1;
+			while (q < g->region.text + match->start && strchr (" \t.:>\"')", *q))
+				q++;
+			if (q == g->region.text + match->start)
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
 /* Can the occurrence [@a0, @a1) on line @i be a failed recipient at all? */
 gboolean
 bdb_general_candidate (const BdbGeneral *g, guint i, const char *a0, const char *a1)
@@ -104,7 +136,7 @@ bdb_general_candidate (const BdbGeneral *g, guint i, const char *a0, const char 
 	if (in_url (l->p, a0, a1, bdb_rline_end (l)))
 		return FALSE;
 	if (bdb_general_phrase_before (g, i, a0, BDB_PHRASE_SENDER, 4) ||
-	    bdb_general_phrase_before (g, i, a0, BDB_PHRASE_ID, 4))
+	    bdb_general_phrase_before (g, i, a0, BDB_PHRASE_ID, 4) || sender_after (g, i, a1))
 		return FALSE;
 	/* "... from sender" at the end of the line before, the address first
 	 * on this one: a sentence wrapped between the two. */

@@ -20,14 +20,20 @@ static const char *const transport_names[] = {
 	"in-reply-to", "x-mimeole", "x-priority", "x-msmail-priority", "precedence",
 };
 
+/* Names of address fields, in English and as mail clients and notices
+ * translate them in a summary of the message ("Von:", "À :", "Para:",
+ * "Aan:", "Od:", "Кому:", "宛先:"): their addresses are the message's
+ * sender and recipients, not the failed ones. */
 static const char *const address_names[] = {
 	"from", "to", "cc", "bcc", "sender", "reply-to", "resent-from", "resent-to",
-	"x-original-to", "envelope-to", "errors-to",
+	"x-original-to", "envelope-to", "errors-to", "von", "an", "de", "à", "para", "da", "a",
+	"van", "aan", "od", "do", "от", "кому", "差出人", "宛先", "发件人", "收件人",
 };
 
 static const char *const text_names[] = {
 	"subject", "date", "sent", "thema", "betreff", "objet", "asunto", "oggetto", "assunto",
-	"onderwerp", "temat", "тема",
+	"onderwerp", "temat", "тема", "datum", "gesendet", "envoyé", "enviado", "fecha", "inviato",
+	"data", "verzonden", "wysłano", "дата", "件名", "日付", "主题", "日期",
 };
 
 static gboolean
@@ -39,6 +45,14 @@ name_in (const char *name, gsize n, const char *const *names, gsize count)
 	return FALSE;
 }
 
+/* A name with letters beyond ASCII ("À", "Кому"), compared folded. */
+static gboolean
+name_in_folded (const char *name, gsize n, const char *const *names, gsize count)
+{
+	g_autofree char *low = bdb_phrases_fold (name, n);
+	return name_in (low, n, names, count);
+}
+
 BdbHeaderKind
 bdb_region_header_kind (const char *p, const char *end)
 {
@@ -47,16 +61,37 @@ bdb_region_header_kind (const char *p, const char *end)
 			p++;
 	}
 	const char *name = p;
-	while (p < end && (g_ascii_isalnum (*p) || *p == '-' || *p == '_'))
+	gboolean wide = FALSE;
+	while (p < end && (g_ascii_isalnum (*p) || *p == '-' || *p == '_' || (guchar) *p >= 0x80)) {
+		if (end - p >= 3 && memcmp (p, "\xef\xbc\x9a", 3) == 0)
+			break;  /* the fullwidth colon of CJK text */
+		wide |= (guchar) *p >= 0x80;
 		p++;
+	}
 	gsize n = (gsize) (p - name);
-	if (n == 0 || n > 64 || p >= end || *p != ':')
+	/* French puts a space before the colon ("À : ..."); CJK a wide colon. */
+	const char *colon = p;
+	if (colon < end && *colon == ' ' && colon + 1 < end && colon[1] == ':')
+		colon++;
+	if (wide && end - p >= 3 && memcmp (p, "\xef\xbc\x9a", 3) == 0)
+		colon = p;
+	else if (colon >= end || *colon != ':')
 		return BDB_HEADER_NONE;
+	/* A field name is a word; beyond ASCII, a short one ("Кому", "宛先"),
+	 * not a sentence that ends with a colon. */
+	if (n == 0 || n > 64 || (wide && n > 16))
+		return BDB_HEADER_NONE;
+	if (wide) {
+		if (name_in_folded (name, n, address_names, G_N_ELEMENTS (address_names)))
+			return BDB_HEADER_ADDRESS;
+		if (name_in_folded (name, n, text_names, G_N_ELEMENTS (text_names)))
+			return BDB_HEADER_TEXT;
+		return BDB_HEADER_OTHER;
+	}
+	p = colon;
 	/* "http://..." at the start of a line is no header. */
 	if (p + 1 < end && p[1] == '/')
 		return BDB_HEADER_NONE;
-	/* Sub-tags of a name in other languages ("Тема:") are not letters
-	 * of ASCII: a name ends at the first byte that is neither. */
 	if (name_in (name, n, transport_names, G_N_ELEMENTS (transport_names)))
 		return BDB_HEADER_TRANSPORT;
 	if (name_in (name, n, address_names, G_N_ELEMENTS (address_names)))
@@ -87,8 +122,12 @@ split_lines (BdbRegion *r)
 	while (bdb_text_next_line (&cursor, r->end, &line)) {
 		BdbRegionLine l = { line.p, line.len, bdb_line_indent (&line), bdb_line_is_blank (&line),
 		                    BDB_HEADER_NONE, 0, 0 };
-		if (!l.blank && l.indent == 0)
-			l.header = bdb_region_header_kind (line.p, line.p + line.len);
+		if (!l.blank)
+			l.header = bdb_region_header_kind (line.p + bdb_line_skip (&line), line.p + line.len);
+		/* Indented, a field of the message ("  To: a@b" in a summary of
+		 * it) is still one; any other label is the text of its block. */
+		if (l.indent > 0 && (l.header == BDB_HEADER_OTHER || l.header == BDB_HEADER_EXTENSION))
+			l.header = BDB_HEADER_NONE;
 		g_array_append_val (r->lines, l);
 	}
 }
