@@ -69,6 +69,26 @@ fuzz_setup (void)
 	__lsan_enable ();
 }
 
+/* fuzz_setup(), and the built-in rules for a harness that classifies. */
+static inline BdbRules *
+fuzz_setup_with_rules (void)
+{
+	fuzz_setup ();
+	BdbRules *rules = bdb_rules_new (NULL);
+	if (!rules)
+		abort ();
+	return rules;
+}
+
+/* A message the parser refused: with a limit or parse error of ours. */
+static inline void
+fuzz_check_refusal (GError *error)
+{
+	FUZZ_CHECK (error && error->domain == BDB_ERROR);
+	FUZZ_CHECK (error->code == BDB_ERROR_LIMIT || error->code == BDB_ERROR_PARSE);
+	g_error_free (error);
+}
+
 /* A report string: NULL, or non-empty single-line valid UTF-8. */
 static inline size_t
 fuzz_touch_string (const char *s)
