@@ -291,6 +291,8 @@ static const BdbPhrase phrases[] = {
 	F ("配送できません", "not delivered", "ja"),
 	F ("送信できません", "not delivered", "ja"),
 	F ("届きません", "not delivered", "ja"),
+	F ("届けることができません", "not delivered", "ja"),
+	F ("届けられませんでした", "not delivered", "ja"),
 	F ("無法投遞", "not delivered", "zh"),
 	F ("无法投递", "not delivered", "zh"),
 	F ("投递失败", "not delivered", "zh"),
@@ -299,6 +301,8 @@ static const BdbPhrase phrases[] = {
 	F ("发送失败", "not delivered", "zh"),
 	F ("發送失敗", "not delivered", "zh"),
 	F ("退信", "not delivered", "zh"),
+	F ("无法送达", "not delivered", "zh"),
+	F ("無法送達", "not delivered", "zh"),
 
 	/* ---- refused by the receiving side ---- */
 	F ("rejected", "refused", "en"),

@@ -22,12 +22,14 @@ static const char *const transport_names[] = {
 
 /* Names of address fields, in English and as mail clients and notices
  * translate them in a summary of the message ("Von:", "À :", "Para:",
- * "Aan:", "Od:", "Кому:", "宛先:"): their addresses are the message's
- * sender and recipients, not the failed ones. */
+ * "Aan:", "Od:", "Кому:", "差出人:"): their addresses are the message's
+ * sender and recipients, not the failed ones.  Not "宛先" and "收件人"
+ * (destination, recipient): Japanese and Chinese notices label the failed
+ * address with them. */
 static const char *const address_names[] = {
 	"from", "to", "cc", "bcc", "sender", "reply-to", "resent-from", "resent-to",
 	"x-original-to", "envelope-to", "errors-to", "von", "an", "de", "à", "para", "da", "a",
-	"van", "aan", "od", "do", "от", "кому", "差出人", "宛先", "发件人", "收件人",
+	"van", "aan", "od", "do", "от", "кому", "差出人", "发件人",
 };
 
 static const char *const text_names[] = {
