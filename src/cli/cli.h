@@ -140,6 +140,9 @@ char *cli_format_time (gint64 t);
  * @SECONDS, or a duration ("30d") counted from @now in @direction (-1
  * into the past, +1 into the future). */
 gboolean cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out);
+/* A reason a suppression may carry: a classification reason (bouncedb(1),
+ * REASONS), or "manual" or "unsubscribed", which add and import give. */
+gboolean cli_suppression_reason_known (const char *name);
 /* An address typed by a person or read from a list (strict form). */
 char *cli_normalize_input (Cli *cli, const char *text, GError **error);
 /* The members of a soft counter's JSON object (as export writes them). */

@@ -118,9 +118,8 @@ cmd_list (Cli *cli, int argc, char **argv)
 		              since && !a.since ? since : until);
 		status = EX_USAGE;
 	}
-	BdbReason r;
-	if (a.reason && !bdb_reason_from_name (a.reason, &r)) {
-		cli_warn (cli, "unknown reason '%s'", a.reason);
+	if (a.reason && !cli_suppression_reason_known (a.reason)) {
+		cli_warn (cli, "unknown reason '%s' (see bouncedb(1), REASONS)", a.reason);
 		status = EX_USAGE;
 	}
 	BdbSuppressionKind k;

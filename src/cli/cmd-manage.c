@@ -103,9 +103,7 @@ cmd_add (Cli *cli, int argc, char **argv)
 		cli_warn (cli, "give --reason REASON and at least one ADDRESS");
 		return EX_USAGE;
 	}
-	BdbReason r;
-	if (!bdb_reason_from_name (reason, &r) && strcmp (reason, "manual") != 0 &&
-	    strcmp (reason, "unsubscribed") != 0) {
+	if (!cli_suppression_reason_known (reason)) {
 		cli_warn (cli, "unknown reason '%s' (see bouncedb(1) for the list)", reason);
 		return EX_USAGE;
 	}

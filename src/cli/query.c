@@ -44,6 +44,14 @@ cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out)
 	return TRUE;
 }
 
+gboolean
+cli_suppression_reason_known (const char *name)
+{
+	BdbReason r;
+	return name && (bdb_reason_from_name (name, &r) || strcmp (name, "manual") == 0 ||
+	                strcmp (name, "unsubscribed") == 0);
+}
+
 char *
 cli_normalize_input (Cli *cli, const char *text, GError **error)
 {

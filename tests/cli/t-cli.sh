@@ -116,6 +116,14 @@ else
 	echo "t-cli: skipped the permission checks: not root or no setpriv" >&2
 fi
 
+# Every reason add takes, list takes too.
+for r in manual unsubscribed; do
+	$B add --db "$TMP/reasons" --reason $r "$r@example.com" >/dev/null 2>&1
+	expect_status 0 "list --reason $r" -- $B list --db "$TMP/reasons" --reason $r
+	expect_grep "^$r@example.com " "$TMP/out" "list --reason $r shows the entry"
+done
+expect_status 64 "list --reason with a typo" -- $B list --db "$TMP/reasons" --reason manaul
+
 # A sweep of a Maildir that does not exist creates nothing.
 expect_status 66 "sweep of a missing Maildir" -- $B sweep --db "$TMP/newdb" "$TMP/no-such-maildir"
 expect_grep "no such file or directory" "$TMP/err" "says what is missing"
