@@ -90,6 +90,9 @@ char *cli_safe (const char *s);
  * @last): control characters and invalid bytes escaped as cli_safe()
  * does (a backslash stays one), quoted when it holds a comma or a quote. */
 void cli_csv_cell (FILE *out, const char *s, gboolean last);
+/* @s, or NULL when it is NULL or empty: what JSON output writes as null
+ * (an unknown value is null in every JSON output, never ""). */
+const char *cli_or_null (const char *s);
 /* record-json.c: the members of one record's JSON object (and its
  * verdict's); the caller begins and ends the object.  @file may be NULL. */
 void cli_record_members (CliJson *b, const BdbRecord *record, const BdbVerdict *verdict,

@@ -72,7 +72,7 @@ print_report (const ParseArgs *args, const BdbRules *rules, BdbReport *report,
 				cli_json_begin_object (j);
 				for (char **h = args->headers; *h; h++) {
 					const char *val = bdb_report_header (report, *h);
-					cli_json_member_string (j, *h, val ? val : "");
+					cli_json_member_string (j, *h, val);  /* null when absent */
 				}
 				cli_json_end_object (j);
 			}

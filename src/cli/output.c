@@ -74,3 +74,9 @@ cli_csv_cell (FILE *out, const char *s, gboolean last)
 	}
 	fputc (last ? '\n' : ',', out);
 }
+
+const char *
+cli_or_null (const char *s)
+{
+	return s && *s ? s : NULL;
+}

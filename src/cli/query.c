@@ -126,7 +126,7 @@ cli_soft_members (CliJson *b, const char *address, const BdbSoftCounter *c)
 		cli_json_int (b, c->days[i]);
 	cli_json_end_array (b);
 	cli_json_member_int (b, "last_seen", c->last_seen);
-	cli_json_member_string (b, "last_reason", c->last_reason);
+	cli_json_member_string (b, "last_reason", cli_or_null (c->last_reason));
 	cli_json_member_int (b, "cleared_day", c->cleared_day);
 }
 
@@ -177,7 +177,7 @@ event_json (const char *address, const BdbEvent *e, gpointer data)
 	cli_json_begin_object (b);
 	g_autofree char *t = cli_format_time (e->time);
 	cli_json_member_string (b, "time", t);
-#define STR(k, v) do { cli_json_member (b, k); cli_json_string (b, (v) ? (v) : ""); } while (0)
+#define STR(k, v) cli_json_member_string (b, k, cli_or_null (v))
 	STR ("disposition", e->disposition);
 	STR ("reason", e->reason);
 	STR ("kind", e->kind);
@@ -228,8 +228,8 @@ cli_show_json (CliJson *b, BdbTxn *txn, const CliShow *show, GError **error)
 				cli_json_string (b, d);
 			}
 			cli_json_end_array (b);
-			cli_json_member_string (b, "last_reason", soft->last_reason);
-			g_autofree char *ls = cli_format_time (soft->last_seen);
+			cli_json_member_string (b, "last_reason", cli_or_null (soft->last_reason));
+			g_autofree char *ls = soft->last_seen ? cli_format_time (soft->last_seen) : NULL;
 			cli_json_member_string (b, "last_seen", ls);
 			cli_local_members (b, soft->seq, soft->changed_at);
 			cli_json_end_object (b);

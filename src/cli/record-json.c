@@ -1,5 +1,6 @@
 /* A record (and its verdict) as members of a JSON object: the one shape
- * parse --json and explain --json print.  Apart from output.c because it
+ * parse --json and explain --json print.  Every field is present; what
+ * the report does not say is null, never "" (as in every JSON output).  Apart from output.c because it
  * reads records, which only the mail-reading commands link. */
 #include "cli.h"
 
@@ -11,14 +12,14 @@ cli_record_members (CliJson *b, const BdbRecord *record, const BdbVerdict *verdi
 		cli_json_member_string (b, "file", file);
 	for (guint f = 0; f < BDB_FIELD_COUNT; f++) {
 		const char *v = bdb_record_get (record, (BdbField) f);
-		cli_json_member_string (b, bdb_field_name ((BdbField) f), v ? v : "");
+		cli_json_member_string (b, bdb_field_name ((BdbField) f), cli_or_null (v));
 	}
 	if (verdict) {
 		cli_json_member_string (b, "reason", bdb_reason_name (verdict->reason));
 		cli_json_member_bool (b, "hard", verdict->hard);
 		cli_json_member_string (b, "disposition", bdb_disposition_name (verdict->disposition));
 		cli_json_member_string (b, "scope", bdb_scope_name (verdict->scope));
-		cli_json_member_string (b, "rule", verdict->rule ? bdb_rule_id (verdict->rule) : "");
+		cli_json_member_string (b, "rule", verdict->rule ? bdb_rule_id (verdict->rule) : NULL);
 		cli_json_member_string (b, "evidence", bdb_field_name (verdict->evidence));
 	}
 	const char *name, *value;

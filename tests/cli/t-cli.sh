@@ -124,6 +124,12 @@ for r in manual unsubscribed; do
 done
 expect_status 64 "list --reason with a typo" -- $B list --db "$TMP/reasons" --reason manaul
 
+# Unknown values are null in JSON, never "" (a manual entry's event has no
+# status, code, rule or diagnostic).
+expect_status 0 "show --json of a manual entry" -- $B show --json --db "$TMP/reasons" manual@example.com
+expect_grep '"status":null' "$TMP/out" "an unknown status is null"
+expect_no_grep '""' "$TMP/out" "no empty string stands for an unknown value"
+
 # A sweep of a Maildir that does not exist creates nothing.
 expect_status 66 "sweep of a missing Maildir" -- $B sweep --db "$TMP/newdb" "$TMP/no-such-maildir"
 expect_grep "no such file or directory" "$TMP/err" "says what is missing"

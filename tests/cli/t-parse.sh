@@ -52,7 +52,7 @@ Are you free on Tuesday?
 MSG
 
 # JSON Lines with the contract's fields.
-expect_status 0 "parse --json" -- "$BOUNCEDB" parse --json -H X-Campaign-ID "$TMP/bounce.eml"
+expect_status 0 "parse --json" -- "$BOUNCEDB" parse --json -H X-Campaign-ID -H X-Absent "$TMP/bounce.eml"
 cp "$TMP/out" "$TMP/json"
 python3 - "$TMP/json" <<'PY' || fail "JSON record content"
 import json, sys
@@ -69,10 +69,14 @@ want = {"file": "bounce.eml", "recipient": "gone@example.com", "action": "failed
 for k, v in want.items():
     assert r.get(k) == v, (k, r.get(k), v)
 assert r["headers"]["X-Campaign-ID"] == "nov-2026", r.get("headers")
+assert r["headers"]["X-Absent"] is None, r.get("headers")
 assert r["extensions"]["X-Postfix-Queue-ID"] == "4ABC"
 for k in ("diagnostic", "arrival_date", "last_attempt", "will_retry_until", "feedback_type",
           "envelope_id", "original_from", "list_id"):
     assert k in r, k
+# What the report does not say is null, never "".
+assert r["arrival_date"] is None and r["feedback_type"] is None, r
+assert [k for k, v in r.items() if v == ""] == [], [k for k, v in r.items() if v == ""]
 PY
 ok
 

@@ -78,7 +78,15 @@ expect_status 0 "show --json" -- "$BOUNCEDB" show --json --db "$DB" "$HARD"
 python3 -c "
 import json,sys
 d=json.load(open(sys.argv[1]))
-assert d['state']=='suppressed' and d['events'] and d['suppression']['rule'], d" "$TMP/out" || fail "show --json content"
+assert d['state']=='suppressed' and d['events'] and d['suppression']['rule'], d
+# Unknown values are null, never "".
+def empties(v, path=''):
+    if isinstance(v, dict):
+        return [p for k, x in v.items() for p in empties(x, path + '.' + k)]
+    if isinstance(v, list):
+        return [p for i, x in enumerate(v) for p in empties(x, '%s[%d]' % (path, i))]
+    return [path] if v == '' else []
+assert empties(d) == [], empties(d)" "$TMP/out" || fail "show --json content"
 expect_status 0 "show an unknown address" -- "$BOUNCEDB" show --db "$DB" never-seen@example.com
 expect_grep "may be mailed" "$TMP/out" "unknown address may be mailed"
 expect_status 65 "show a malformed address" -- "$BOUNCEDB" show --db "$DB" "a b c"
