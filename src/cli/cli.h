@@ -153,6 +153,11 @@ void cli_soft_members (CliJson *b, const char *address, const BdbSoftCounter *c)
 /* "seq" and "changed_at": where a suppression or counter stands in this
  * database's change feed (not exported: another database numbers its own). */
 void cli_local_members (CliJson *b, guint64 seq, gint64 changed_at);
+/* check's answer for one address as a JSON object, the one `check --json`
+ * and serve's /v1/check write: the address as @given, the @address looked
+ * up, the state and, when there is one, the suppression @hit. */
+void cli_check_json (CliJson *b, const char *given, const char *address, gboolean suppressed,
+                     const BdbSuppression *hit);
 /* The members of a suppression's JSON object. */
 void cli_suppression_members (CliJson *b, const BdbSuppression *s, BdbTable table);
 

@@ -1,9 +1,11 @@
 /* bouncedb check: may I send to these addresses?
  *
- * One line per address: the address, its state (ok, suppressed,
- * invalid), the reason and since when.  Exit 0 when every address may be
- * mailed, 1 when at least one is suppressed, 65 when one is not a valid
- * address (and none suppressed); other statuses are errors (bouncedb(1)).
+ * One line per address: the address as given, its state (ok, suppressed,
+ * invalid), the reason, since when, and the normalised address that was
+ * looked up (lowercased, the domain in ASCII), so that the answers can be
+ * joined back to the input.  Exit 0 when every address may be mailed, 1
+ * when at least one is suppressed, 65 when one is not a valid address (and
+ * none suppressed); other statuses are errors (bouncedb(1)).
  */
 #include <string.h>
 #include "cli.h"
@@ -16,7 +18,10 @@ cmd_check (Cli *cli, int argc, char **argv)
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "One JSON object per address", NULL },
 		{ NULL },
 	};
-	int status = cli_parse_options (cli, "Exit status: 0 all may be mailed, 1 at least one is suppressed (directly\n"
+	int status = cli_parse_options (cli, "One line per ADDRESS: the address as given, ok, suppressed or invalid, the\n"
+	                            "reason, since when, and the normalised address looked up, separated by tabs.\n"
+	                            "\n"
+	                            "Exit status: 0 all may be mailed, 1 at least one is suppressed (directly\n"
 	                            "or through its domain), 65 an address is not valid; other codes are errors.\n"
 	                            "\n"
 	                            "Examples:\n"
@@ -37,16 +42,22 @@ cmd_check (Cli *cli, int argc, char **argv)
 	gboolean any_suppressed = FALSE, any_invalid = FALSE;
 	for (int i = 1; i < argc; i++) {
 		g_autofree char *addr = cli_normalize_input (cli, argv[i], &error);
-		g_autofree char *shown = cli_safe (addr ? addr : argv[i]);
+		g_autofree char *given = cli_safe (argv[i]);
 		if (!addr) {
 			any_invalid = TRUE;
-			g_autofree char *why = cli_safe (error->message);
 			if (json) {
-				g_autofree char *ja = cli_json_quote (argv[i]);
-				g_autofree char *je = cli_json_quote (error->message);
-				printf ("{\"address\":%s,\"state\":\"invalid\",\"error\":%s}\n", ja, je);
-			} else
-				printf ("%s\tinvalid\t%s\t-\n", shown, why);
+				g_autoptr (CliJson) b = cli_json_new ();
+				cli_json_begin_object (b);
+				cli_json_member_string (b, "address", argv[i]);
+				cli_json_member_string (b, "normalized", NULL);
+				cli_json_member_string (b, "state", "invalid");
+				cli_json_member_string (b, "error", error->message);
+				cli_json_end_object (b);
+				cli_json_print (b, stdout);
+			} else {
+				g_autofree char *why = cli_safe (error->message);
+				printf ("%s\tinvalid\t%s\t-\t-\n", given, why);
+			}
 			g_clear_error (&error);
 			continue;
 		}
@@ -61,21 +72,13 @@ cmd_check (Cli *cli, int argc, char **argv)
 		gboolean by_domain = hit && strcmp (hit->key, addr) != 0;
 		if (json) {
 			g_autoptr (CliJson) b = cli_json_new ();
-			cli_json_begin_object (b);
-			cli_json_member_string (b, "address", addr);
-			cli_json_member_string (b, "state", sup ? "suppressed" : "ok");
-			if (hit) {
-				cli_json_member (b, "suppression");
-				cli_json_begin_object (b);
-				cli_suppression_members (b, hit, by_domain ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS);
-				cli_json_end_object (b);
-			}
-			cli_json_end_object (b);
+			cli_check_json (b, argv[i], addr, sup, hit);
 			cli_json_print (b, stdout);
 		} else {
 			g_autofree char *reason = cli_safe (hit && hit->reason ? hit->reason : "-");
-			printf ("%s\t%s\t%s%s\t%s\n", shown, sup ? "suppressed" : "ok", reason,
-			        by_domain ? " (domain)" : "", since);
+			g_autofree char *shown = cli_safe (addr);
+			printf ("%s\t%s\t%s%s\t%s\t%s\n", given, sup ? "suppressed" : "ok", reason,
+			        by_domain ? " (domain)" : "", since, shown);
 		}
 		bdb_suppression_free (hit);
 	}

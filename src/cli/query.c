@@ -105,6 +105,23 @@ cli_suppression_members (CliJson *b, const BdbSuppression *s, BdbTable table)
 }
 
 void
+cli_check_json (CliJson *b, const char *given, const char *address, gboolean suppressed,
+                const BdbSuppression *hit)
+{
+	cli_json_begin_object (b);
+	cli_json_member_string (b, "address", given);
+	cli_json_member_string (b, "normalized", address);
+	cli_json_member_string (b, "state", suppressed ? "suppressed" : "ok");
+	if (hit) {
+		cli_json_member (b, "suppression");
+		cli_json_begin_object (b);
+		cli_suppression_members (b, hit, strcmp (hit->key, address) != 0 ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS);
+		cli_json_end_object (b);
+	}
+	cli_json_end_object (b);
+}
+
+void
 cli_local_members (CliJson *b, guint64 seq, gint64 changed_at)
 {
 	if (seq)

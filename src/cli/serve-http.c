@@ -83,17 +83,7 @@ check (Serve *sv, const char *query, ServeHttpReply *r)
 			db_error_reply (r, error);
 		} else {
 			g_autoptr (CliJson) b = cli_json_new ();
-			cli_json_begin_object (b);
-			cli_json_member_string (b, "address", address);
-			cli_json_member_string (b, "state", hit ? "suppressed" : "ok");
-			if (hit) {
-				gboolean by_domain = strcmp (hit->key, address) != 0;
-				cli_json_member (b, "suppression");
-				cli_json_begin_object (b);
-				cli_suppression_members (b, hit, by_domain ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS);
-				cli_json_end_object (b);
-			}
-			cli_json_end_object (b);
+			cli_check_json (b, text, address, hit != NULL, hit);
 			cli_json_move (b, r->body);
 			reply_json (r, 200);
 		}

@@ -39,12 +39,16 @@ fi
 mkdir -p "$TMP/locale"
 if command -v localedef >/dev/null && localedef -i tr_TR -f UTF-8 "$TMP/locale/tr_TR.UTF-8" 2>/dev/null; then
 	expect_status 0 "check in a Turkish locale" -- env LOCPATH="$TMP/locale" LC_ALL=tr_TR.UTF-8 "$BOUNCEDB" check --db "$DB" INFO@EXAMPLE.COM
-	expect_grep "^info@example.com	ok" "$TMP/out" "'I' lowers to 'i' whatever the locale"
+	expect_grep "^INFO@EXAMPLE.COM	ok	-	-	info@example.com$" "$TMP/out" "'I' lowers to 'i' whatever the locale"
 else
 	echo "t-query: skipped the Turkish locale check: localedef or tr_TR missing" >&2
 fi
 expect_status 0 "check an international domain: libidn2 opened on demand" -- "$BOUNCEDB" check --db "$DB" 'Bob@BÜCHER.example'
-expect_grep "^bob@xn--bcher-kva.example	ok" "$TMP/out" "the domain is checked in its ASCII form"
+# The input as given comes first (results join back to the input), the
+# address looked up in its own column.
+expect_grep "^Bob@BÜCHER.example	ok	-	-	bob@xn--bcher-kva.example$" "$TMP/out" "the domain is checked in its ASCII form"
+expect_status 0 "check --json an international domain" -- "$BOUNCEDB" check --json --db "$DB" 'Bob@BÜCHER.example'
+expect_grep '"address":"Bob@BÜCHER.example","normalized":"bob@xn--bcher-kva.example"' "$TMP/out" "check --json: the input and the normalised form"
 mkdir -p "$TMP/lonely"
 cp "$BOUNCEDB" "$TMP/lonely/bouncedb"
 expect_status 0 "check works without bouncedb-full" -- "$TMP/lonely/bouncedb" check --db "$DB" never-seen@example.com
