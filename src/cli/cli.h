@@ -21,6 +21,9 @@ typedef enum {
 	/* Called by an MTA: every local failure is a temporary one (75), or
 	 * Postfix would bounce the bounce. */
 	CLI_PIPE = 1 << 0,
+	/* Reads the configuration itself (config check): main only resolves
+	 * which file --config names, into cli->config_path. */
+	CLI_OWN_CONFIG = 1 << 1,
 } CliCommandFlags;
 
 /* One row of the command table (main.c). */
@@ -102,8 +105,24 @@ void cli_record_members (CliJson *b, const BdbRecord *record, const BdbVerdict *
 
 /* Load the configuration: --config FILE, else $BOUNCEDB_CONFIG, else
  * $XDG_CONFIG_HOME/bouncedb/bouncedb.conf, else /etc/bouncedb.conf.  A
- * missing default file is not an error; a missing named one is. */
+ * missing default file is not an error; a missing named one is, and so is
+ * every problem cli_config_problems() finds (G_KEY_FILE_ERROR: EX_CONFIG). */
 gboolean cli_load_config (Cli *cli, const char *path, GError **error);
+/* The configuration file to read when none is named (NULL: none).  g_free(). */
+char *cli_default_config_path (void);
+/* Read @path into @kf; FALSE with @error when it cannot be read at all.
+ * Otherwise *@problems (free with g_ptr_array_unref) holds what is wrong
+ * with it, one "line N: ..." message each, and is empty when nothing is. */
+gboolean cli_config_read (GKeyFile *kf, const char *path, GPtrArray **problems, GError **error);
+
+/* config-keys.c: the sections and keys bouncedb knows (a table per
+ * section).  The problems of @kf, loaded from @text: unknown sections and
+ * keys (with a suggestion for a near miss), values of the wrong type, keys
+ * set twice, lines that are no key, section or comment (only these when
+ * @kf is NULL). */
+GPtrArray *cli_config_problems (GKeyFile *kf, const char *text);
+/* Every key: "section<TAB>key<TAB>type<TAB>default" per line. */
+void cli_config_print_keys (FILE *out);
 /* The classification rules: built-in plus [classify] rules_file. */
 BdbRules *cli_rules (Cli *cli, GError **error);
 /* Parse limits from [limits] and [parse] keep_headers into @opts, and the
@@ -263,6 +282,7 @@ int cmd_apply (Cli *cli, int argc, char **argv);
 int cmd_publish (Cli *cli, int argc, char **argv);
 int cmd_serve (Cli *cli, int argc, char **argv);
 int cmd_hooks (Cli *cli, int argc, char **argv);
+int cmd_config (Cli *cli, int argc, char **argv);
 
 /* cmd-events.c: the members of a change's JSON object (events, hooks):
  * @database is the id of the database that numbered it. */

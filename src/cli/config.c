@@ -6,8 +6,8 @@
 #include <unistd.h>
 #include "cli.h"
 
-static char *
-default_config_path (void)
+char *
+cli_default_config_path (void)
 {
 	const char *env = g_getenv ("BOUNCEDB_CONFIG");
 	if (env && *env)
@@ -21,23 +21,72 @@ default_config_path (void)
 	return NULL;
 }
 
+/* GKeyFile keeps the blanks at the end of a value: "5 " would not be a
+ * number to cli_config_uint(), and the default would apply in silence. */
+static void
+trim_values (GKeyFile *kf)
+{
+	g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+	for (char **g = groups; *g; g++) {
+		g_auto (GStrv) keys = g_key_file_get_keys (kf, *g, NULL, NULL);
+		for (char **k = keys; k && *k; k++) {
+			g_autofree char *v = g_key_file_get_value (kf, *g, *k, NULL);
+			if (v && *v && g_ascii_isspace (v[strlen (v) - 1]))
+				g_key_file_set_value (kf, *g, *k, g_strchomp (v));
+		}
+	}
+}
+
+gboolean
+cli_config_read (GKeyFile *kf, const char *path, GPtrArray **problems, GError **error)
+{
+	g_autofree char *text = NULL;
+	GError *e = NULL;
+	*problems = NULL;
+	if (!g_file_get_contents (path, &text, NULL, &e)) {
+		if (g_error_matches (e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			g_set_error (error, BDB_ERROR, BDB_ERROR_NOT_FOUND, "no such configuration file");
+		else if (g_error_matches (e, G_FILE_ERROR, G_FILE_ERROR_ACCES))
+			g_set_error (error, BDB_ERROR, BDB_ERROR_PERMISSION, "%s", e->message);
+		else
+			g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "%s", e->message);
+		g_error_free (e);
+		return FALSE;
+	}
+	if (!g_key_file_load_from_data (kf, text, (gsize) -1, G_KEY_FILE_NONE, &e)) {
+		/* GKeyFile does not say where: the scan does. */
+		*problems = cli_config_problems (NULL, text);
+		if (!(*problems)->len)
+			g_ptr_array_add (*problems, g_strdup (e->message));
+		g_error_free (e);
+		return TRUE;
+	}
+	trim_values (kf);
+	*problems = cli_config_problems (kf, text);
+	return TRUE;
+}
+
 gboolean
 cli_load_config (Cli *cli, const char *path, GError **error)
 {
 	cli->config = g_key_file_new ();
-	cli->config_path = path ? g_strdup (path) : default_config_path ();
+	cli->config_path = path ? g_strdup (path) : cli_default_config_path ();
 	cli->input_flags = BDB_ADDRESS_STRICT;
 	if (!cli->config_path)
 		return TRUE;
-	GError *e = NULL;
-	if (!g_key_file_load_from_file (cli->config, cli->config_path, G_KEY_FILE_NONE, &e)) {
-		if (g_error_matches (e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-			g_set_error (error, BDB_ERROR, BDB_ERROR_NOT_FOUND, "no such configuration file");
-		else if (e->domain == G_FILE_ERROR)
-			g_set_error (error, BDB_ERROR, BDB_ERROR_IO, "%s", e->message);
+	g_autoptr (GPtrArray) problems = NULL;
+	if (!cli_config_read (cli->config, cli->config_path, &problems, error))
+		return FALSE;
+	if (problems->len) {
+		/* A mistake in the configuration is never a default applied in
+		 * silence (bouncedb.conf(5)). */
+		if (problems->len == 1)
+			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s",
+			             (char *) problems->pdata[0]);
 		else
-			g_set_error (error, G_KEY_FILE_ERROR, e->code, "%s", e->message);
-		g_error_free (e);
+			g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			             "%s (and %u more: run 'bouncedb config check')", (char *) problems->pdata[0],
+			             problems->len - 1);
 		return FALSE;
 	}
 	/* Read once: filter normalises a million lines. */

@@ -50,6 +50,7 @@ static const CliCommand commands[] = {
 	{ "prune", FULL (cmd_prune), "", "Drop expired suppressions, stale counters, old fingerprints and events.", CLI_STORE_WRITE, 0 },
 	{ "serve", FULL (cmd_serve), "", "Answer Postfix (socketmap, policy service) and applications (HTTP/JSON, metrics).", CLI_STORE_READ, 0 },
 	{ "sign", cmd_sign, "RECIPIENT...", "Print the signed envelope sender to use for each recipient.", CLI_STORE_NONE, 0 },
+	{ "config", FULL (cmd_config), "check [FILE] | keys", "Check a configuration file, or list the keys bouncedb knows.", CLI_STORE_NONE, CLI_OWN_CONFIG },
 };
 
 #ifdef BDB_CLI_FRONT
@@ -254,6 +255,11 @@ main (int argc, char **argv)
 	if (late)
 		config_path = late;
 	cli.db_option = g_strdup (db);
+	if (cmd->flags & CLI_OWN_CONFIG) {
+		cli.config = g_key_file_new ();
+		cli.config_path = g_strdup (config_path);
+		return finish (&cli, cmd->run (&cli, argc - i, argv + i));
+	}
 	GError *error = NULL;
 	if (!cli_load_config (&cli, config_path, &error)) {
 		cli_error (&cli, cli.config_path ? cli.config_path : config_path, error);

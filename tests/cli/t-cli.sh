@@ -7,7 +7,7 @@
 export BOUNCEDB_NOW=1795000000
 DB=$TMP/db
 B=$BOUNCEDB
-COMMANDS="parse explain ingest sweep check filter show list stats export import add remove prune sign"
+COMMANDS="parse explain ingest sweep check filter show list stats export import add remove prune sign config"
 
 # --db before the command, and "--" before an address.
 expect_status 0 "--db before the command" -- $B --db "$DB" add --reason manual -- gone@example.com

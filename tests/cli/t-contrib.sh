@@ -120,13 +120,31 @@ while read -r cmd; do
 	done
 done <"$TMP/commands"
 
-# Every key the code reads is in bouncedb.conf(5) under its section, and in
-# contrib/bouncedb.conf.example; every key of the example is read.
+# BUGS speaks of ingest's exit status when the configuration is wrong: the
+# one it uses, 75.
+awk '/^\.SH BUGS/ { on = 1; next } /^\.SH/ { on = 0 } on' "$M1" |
+	grep -oE '\b(6[4-9]|7[0-8])\b' | sort -u | tr '\n' ' ' >"$TMP/bugs-codes"
+ok
+[ "$(cat "$TMP/bugs-codes")" = "75 " ] || fail "bouncedb.1 BUGS gives the exit statuses $(cat "$TMP/bugs-codes"); ingest uses only 75"
+
+# The keys bouncedb knows are one table (src/cli/config-keys.c, printed by
+# `config keys`): every key the code reads is in it, and bouncedb.conf(5)
+# and contrib/bouncedb.conf.example have exactly its keys, with its types
+# and defaults.
 M5=$SRCDIR/doc/bouncedb.conf.5
 EX=$C/bouncedb.conf.example
 sed -n -E 's/.*(g_key_file_get_[[:lower:]_]+|cli_config_size|cli_config_uint|cli_config_string|get_count) \([^,]+, "([[:lower:]_]+)", "([[:lower:]_]+)".*/\2 \3/p' \
 	"$SRCDIR"/src/cli/*.c | sort -u >"$TMP/keys"
 expect_grep "database map_size" "$TMP/keys" "config keys found in src/cli"
+expect_status 0 "config keys" -- "$B" config keys
+# (not the keys their user names: [expiry] REASON, [hooks] NAME.SETTING)
+grep -v '^[a-z]*	[A-Z]' "$TMP/out" >"$TMP/table"
+expect_grep "^database	map_size	size	64M$" "$TMP/table" "config keys: section, key, type, default"
+while read -r section key; do
+	ok
+	grep -q "^$section	$key	" "$TMP/table" ||
+		fail "src/cli reads [$section] $key, which is not in the table of config-keys.c"
+done <"$TMP/keys"
 # the lines of section $2 of file $1 (man page: .SH "[s]"; ini: [s])
 man_section() {
 	awk -v s="[$2]" '/^\.SH/ { on = index($0, s) > 0; next } on' "$1"
@@ -134,25 +152,60 @@ man_section() {
 ini_section() {
 	awk -v s="[$2]" '/^\[/ { on = ($0 == s); next } on' "$1"
 }
-while read -r section key; do
+# the lines that name a key in section $1 of the man page: those after .TP
+# (or .TQ, for keys that share a paragraph)
+man_keys() {
+	man_section "$M5" "$1" | awk '/^\.T[PQ]/ { tp = 1; next } tp && /^\.BR? / { print } { tp = 0 }'
+}
+while IFS='	' read -r section key type def; do
 	ok
-	man_section "$M5" "$section" | grep -q "^\.BR* $key\b" ||
-		fail "bouncedb.conf.5: [$section] $key is not documented"
+	# [expiry]'s keys are reason names: its page says so in prose.
+	line=$(man_keys "$section" | grep "^\.BR* $key\b")
+	[ -n "$line" ] || [ "$section" = expiry ] || fail "bouncedb.conf.5: [$section] $key is not documented"
+	# ".BR key " (\fItype\fR; default " value )": the same type and default
+	case $line in
+	*'(\fI'*'\fR'*|*'(boolean'*|*'(octal'*)
+		ok
+		man_type=$(printf '%s\n' "$line" | sed -E 's/.*\((\\fI)?([[:lower:]]+).*/\2/')
+		[ "$man_type" = "$type" ] || fail "bouncedb.conf.5: [$section] $key is a $man_type, the table says $type" ;;
+	esac
+	case $line in
+	*'default " '*)
+		ok
+		man_def=$(printf '%s\n' "$line" | sed -E 's/.*default " ([^ ]+) \)?.*/\1/; s/^"(.*)"$/\1/')
+		[ "$man_def" = "$def" ] || fail "bouncedb.conf.5: [$section] $key defaults to $man_def, the table says $def" ;;
+	esac
 	ok
-	ini_section "$EX" "$section" | grep -q "^#$key = " ||
-		fail "bouncedb.conf.example: no [$section] $key"
-done <"$TMP/keys"
+	ex=$(ini_section "$EX" "$section" | grep "^#$key = ")
+	[ -n "$ex" ] || fail "bouncedb.conf.example: no [$section] $key"
+	if [ "$def" != - ] && [ -n "$ex" ]; then
+		ok
+		[ "$ex" = "#$key = $def" ] || fail "bouncedb.conf.example: '$ex', the table's default is $def"
+	fi
+	ok
+	grep -q "^$section $key\$" "$TMP/keys" || [ "$section" = expiry ] ||
+		fail "[$section] $key is in the table, but src/cli never reads it"
+done <"$TMP/table"
 for section in $(sed -n 's/^\[\([[:lower:]]*\)\]$/\1/p' "$EX"); do
-	[ "$section" = expiry ] && continue   # its keys are reason names
+	case $section in expiry|hooks) continue ;; esac   # keys named by their user
 	for key in $(ini_section "$EX" "$section" | sed -n 's/^#\([[:lower:]_]*\) = .*/\1/p'); do
 		ok
-		grep -q "^$section $key\$" "$TMP/keys" ||
-			fail "bouncedb.conf.example: [$section] $key is not read by bouncedb"
+		grep -q "^$section	$key	" "$TMP/table" ||
+			fail "bouncedb.conf.example: [$section] $key is not a key bouncedb knows"
+	done
+done
+for section in $(sed -n 's/^\.SH "\[\([[:lower:]]*\)\]"$/\1/p' "$M5"); do
+	[ "$section" = expiry ] && continue   # its keys are reason names
+	for key in $(man_keys "$section" | sed -n -E 's/^\.BR? ([[:lower:]_]+).*/\1/p'); do
+		ok
+		grep -q "^$section	$key	" "$TMP/table" ||
+			fail "bouncedb.conf.5: [$section] $key is not a key bouncedb knows"
 	done
 done
 # The example, uncommented, is a working configuration.
 sed -e 's/^#\([[:lower:]_]* = \)/\1/' -e '/^rules_file = /d' -e '/^key_file = /d' -e '/^group = /d' \
 	-e "s|/var/lib/bouncedb|$TMP/exdb|" "$EX" >"$TMP/example.conf"
+expect_status 0 "example configuration: config check" -- "$B" config check "$TMP/example.conf"
 expect_status 0 "example configuration: ingest" -- sh -c '"$1" --config "$2" ingest < "$3"' sh \
 	"$B" "$TMP/example.conf" "$CORPUS_BOUNCE"
 expect_status 1 "example configuration: check" -- "$B" --config "$TMP/example.conf" check bob@example.net
@@ -183,6 +236,8 @@ comp bouncedb export --format ""
 comp bouncedb check --db "$2/bi"
 comp bouncedb check alice@example.com --j
 comp bouncedb parse "$2/bin/bouncedb.r"
+comp bouncedb config ""
+comp bouncedb list --reason man
 for cmd in $(cat "$2/commands"); do
 	echo "options $cmd: $(comp bouncedb "$cmd" -- | tr ' ' '\n' | sort | tr '\n' ' ')"
 done
@@ -190,9 +245,9 @@ EOF
 	bash "$TMP/comp.bash" "$C/bash-completion/bouncedb" "$TMP" >"$TMP/comp.out" 2>"$TMP/comp.err"
 	ok
 	[ -s "$TMP/comp.err" ] && fail "completion: errors: $(head -3 "$TMP/comp.err")"
-	sed -n 1,14p "$TMP/comp.out" >"$TMP/comp.got"
+	sed -n 1,16p "$TMP/comp.out" >"$TMP/comp.got"
 	cat >"$TMP/comp.want" <<EOF
-parse explain ingest sweep check filter show list stats events publish apply hooks export import add remove prune serve sign help
+parse explain ingest sweep check filter show list stats events publish apply hooks export import add remove prune serve sign config help
 sweep
 check
 --processed
@@ -206,6 +261,8 @@ jsonl csv
 $TMP/bin
 --json
 $TMP/bin/bouncedb.real
+check keys
+manual
 EOF
 	ok
 	if ! cmp -s "$TMP/comp.got" "$TMP/comp.want"; then
