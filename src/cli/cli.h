@@ -221,6 +221,10 @@ typedef struct _CliProgress CliProgress;
 CliProgress *cli_progress_new (const char *label, guint64 total);
 void cli_progress_update (CliProgress *p, guint64 done);
 void cli_progress_free (CliProgress *p);
+/* Erase the bar before other text goes to stderr, and draw it again after
+ * (cli_warn() and cli_error() do). */
+void cli_progress_hide (void);
+void cli_progress_show (void);
 
 /* ---- hook-config.c: [hooks] ---- */
 /* One hook of [hooks] (NAME.command, NAME.dispositions, NAME.changes,

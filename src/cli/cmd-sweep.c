@@ -66,6 +66,7 @@ typedef struct {
 	char *done_dir;
 	guint batch_size;
 	guint threads;             /* parsing threads, this one included */
+	gboolean quiet;            /* no progress bar, no notice per message */
 	CliProgress *progress;
 	guint64 progress_done;
 	BdbOutcomeCounts counts;   /* the summary */
@@ -313,7 +314,7 @@ finish_batch (Sweep *sw, GPtrArray *items)
 		case BDB_OUTCOME_QUARANTINE: {
 			g_autofree char *q = quarantine_dir (sw, it->entry);
 			ok = bdb_maildir_move (it->entry, q, &error);
-			if (ok)
+			if (ok && !sw->quiet)
 				cli_warn (sw->cli, "'%s': quarantined in %s: %s", it->entry->name, q, it->why);
 			break;
 		}
@@ -597,8 +598,8 @@ cmd_sweep (Cli *cli, int argc, char **argv)
 	g_autofree char *processed = NULL;
 	char *quarantine = NULL;  /* owned by sw.quarantine_opt below */
 	char **mboxes = NULL;
-	gboolean dry_run = FALSE, json = FALSE, wait = FALSE;
-	gint batch = 0;
+	gboolean dry_run = FALSE, json = FALSE, wait = FALSE, quiet = FALSE;
+	gint batch = 0, threads = 0;
 	GOptionEntry entries[] = {
 		{ "mbox", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &mboxes, "Also read this mbox (repeatable; it is not modified)", "FILE" },
 		{ "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Messages per transaction (default 500)", "N" },
@@ -609,6 +610,9 @@ cmd_sweep (Cli *cli, int argc, char **argv)
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Change nothing; report what would happen", NULL },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the summary as JSON", NULL },
 		{ "wait", 'w', 0, G_OPTION_ARG_NONE, &wait, "Wait for another sweep of the same Maildir instead of skipping", NULL },
+		{ "threads", 0, 0, G_OPTION_ARG_INT, &threads,
+		  "Threads that parse, this one included (default: [sweep] threads, else one per processor)", "N" },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar, no notice per quarantined message", NULL },
 		{ NULL },
 	};
 	int status = cli_parse_options (cli, "Reads new/ and the messages of cur/ not yet marked seen.  Stored messages\n"
@@ -634,11 +638,13 @@ cmd_sweep (Cli *cli, int argc, char **argv)
 		              processed ? processed : conf_processed);
 		return EX_USAGE;
 	}
-	if (batch < 0) {
-		cli_warn (cli, "--batch must be positive");
+	if (batch < 0 || threads < 0) {
+		cli_warn (cli, "--batch and --threads take a positive number");
 		return EX_USAGE;
 	}
-	sw.threads = (guint) g_key_file_get_integer (cli->config, "sweep", "threads", NULL);
+	sw.quiet = quiet;
+	sw.threads = threads ? (guint) threads
+	           : (guint) g_key_file_get_integer (cli->config, "sweep", "threads", NULL);
 	if (sw.threads == 0)
 		sw.threads = MAX (1, g_get_num_processors ());
 	sw.batch_size = batch ? (guint) batch
@@ -698,7 +704,7 @@ cmd_sweep (Cli *cli, int argc, char **argv)
 	guint64 total = 0;
 	for (int i = 1; i < argc; i++)
 		total += bdb_maildir_count (argv[i]);
-	sw.progress = cli_progress_new ("sweep", total);
+	sw.progress = quiet ? NULL : cli_progress_new ("sweep", total);
 	gint64 start = g_get_monotonic_time ();
 
 	for (int i = 1; i < argc; i++) {

@@ -43,12 +43,14 @@ cli_error (const Cli *cli, const char *what, const GError *error)
 {
 	g_autofree char *safe_what = what ? cli_safe (what) : NULL;
 	g_autofree char *safe_msg = cli_safe (error->message);
+	cli_progress_hide ();
 	if (safe_what)
 		fprintf (stderr, "bouncedb: %s%s'%s': %s\n", cli->command ? cli->command : "",
 		         cli->command ? ": " : "", safe_what, safe_msg);
 	else
 		fprintf (stderr, "bouncedb: %s%s%s\n", cli->command ? cli->command : "",
 		         cli->command ? ": " : "", safe_msg);
+	cli_progress_show ();
 }
 
 void
@@ -58,8 +60,10 @@ cli_warn (const Cli *cli, const char *fmt, ...)
 	va_start (ap, fmt);
 	g_autofree char *msg = g_strdup_vprintf (fmt, ap);
 	va_end (ap);
+	cli_progress_hide ();
 	fprintf (stderr, "bouncedb: %s%s%s\n", cli->command ? cli->command : "",
 	         cli->command ? ": " : "", msg);
+	cli_progress_show ();
 }
 
 int

@@ -130,6 +130,51 @@ expect_status 0 "show --json of a manual entry" -- $B show --json --db "$TMP/rea
 expect_grep '"status":null' "$TMP/out" "an unknown status is null"
 expect_no_grep '""' "$TMP/out" "no empty string stands for an unknown value"
 
+# sweep on a terminal: a warning never shares the progress bar's line;
+# --quiet has neither bar nor notices; --threads sets the parsers.
+mkdir -p "$TMP/pmd/new" "$TMP/pmd/cur" "$TMP/pmd/tmp"
+for i in 1 2 3 4 5 6 7 8; do
+	sed "s/bob@example.net/bob$i@example.net/" "$CORPUS/dsn/postfix-user-unknown.eml" >"$TMP/pmd/new/good$i"
+	{ cat "$CORPUS/dsn/postfix-user-unknown.eml"; head -c 20000 /dev/zero | tr '\0' x; echo; } >"$TMP/pmd/new/big$i"
+done
+printf '[limits]\nmax_message_size = 8k\n' >"$TMP/small.conf"
+cp -r "$TMP/pmd" "$TMP/pmd2"
+cp -r "$TMP/pmd" "$TMP/pmd3"
+python3 - "$B" "$TMP" >"$TMP/tty.out" 2>"$TMP/tty.err" <<'PY' || fail "sweep on a terminal: $(cat "$TMP/tty.err")"
+import os, pty, sys
+b, tmp = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(b, [b, "--config", tmp + "/small.conf", "sweep", "--db", tmp + "/pdb", "--batch", "1",
+                 tmp + "/pmd"])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+text = out.decode("utf-8", "replace").replace("\r\n", "\n")
+warnings = [l for l in text.split("\n") if "quarantined in" in l]
+assert len(warnings) == 8, text
+for l in warnings:
+    # What a terminal shows of the line: after the last carriage return,
+    # with the erase-line sequence done.
+    shown = l.split("\r")[-1].replace("\x1b[K", "")
+    assert shown.startswith("bouncedb: sweep: "), repr(l)
+assert "msg/s" in text, "no progress bar was drawn: " + repr(text)
+PY
+ok
+expect_status 0 "sweep --quiet" -- $B --config "$TMP/small.conf" sweep --quiet --db "$TMP/pdb2" "$TMP/pmd2"
+expect_no_grep "quarantined" "$TMP/err" "--quiet: no notice per message"
+expect_grep "8 quarantined" "$TMP/out" "--quiet: the summary still counts them"
+expect_status 0 "sweep --threads 1" -- $B --config "$TMP/small.conf" sweep --threads 1 --json --db "$TMP/pdb3" "$TMP/pmd3"
+expect_grep '"suppressed":8' "$TMP/out" "--threads 1 stores every bounce"
+expect_status 64 "sweep --threads -1" -- $B sweep --threads -1 --db "$TMP/pdb3" "$TMP/pmd3"
+
 # A sweep of a Maildir that does not exist creates nothing.
 expect_status 66 "sweep of a missing Maildir" -- $B sweep --db "$TMP/newdb" "$TMP/no-such-maildir"
 expect_grep "no such file or directory" "$TMP/err" "says what is missing"
