@@ -101,6 +101,14 @@ const char *cli_or_null (const char *s);
 void cli_record_members (CliJson *b, const BdbRecord *record, const BdbVerdict *verdict,
                              const char *file);
 
+/* ---- csv.c: suppressions as CSV (list and export) ---- */
+
+/* The header line, and one suppression: the same columns for both commands. */
+void cli_csv_suppression_header (FILE *out);
+void cli_csv_suppression (FILE *out, const BdbSuppression *s, BdbTable table);
+/* Is @fields (char *) that header? */
+gboolean cli_csv_is_suppression_header (GPtrArray *fields);
+
 /* ---- config.c; config-mail.c for rules, limits and policy ---- */
 
 /* Load the configuration: --config FILE, else $BOUNCEDB_CONFIG, else

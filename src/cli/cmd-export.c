@@ -1,7 +1,9 @@
 /* bouncedb export: the suppression list, losslessly, for backups, other
  * systems and `bouncedb import`.
  *
- * Both formats start with a versioned header.  CSV holds the suppressions
+ * JSON Lines starts with a versioned header object; CSV with its header
+ * row, whose columns are the version (csv.c), and nothing before it, so
+ * that csv.DictReader and spreadsheets read it.  CSV holds the suppressions
  * (address and domain tables, remembered removals included); JSON Lines
  * also holds the soft-bounce counters, so export | import is a lossless
  * round trip.  With -o the file is written safely: a temporary file with
@@ -17,12 +19,6 @@
 #include "cli.h"
 
 #define EXPORT_VERSION 1
-
-static const char *const csv_columns[] = {
-	"table", "key", "state", "kind", "reason", "source", "status", "reply_code", "diagnostic",
-	"rule", "reporting_mta", "remote_mta", "report_message_id", "original_message_id", "note",
-	"first_seen", "last_seen", "expires", "removed_at", "count",
-};
 
 typedef struct {
 	FILE *out;
@@ -45,31 +41,7 @@ export_one (const BdbSuppression *s, gpointer data)
 		cli_json_print (b, e->out);
 		return TRUE;
 	}
-	g_autofree char *first = s->first_seen ? cli_format_time (s->first_seen) : g_strdup ("");
-	g_autofree char *last = s->last_seen ? cli_format_time (s->last_seen) : g_strdup ("");
-	g_autofree char *exp = s->expires ? cli_format_time (s->expires) : g_strdup ("");
-	g_autofree char *rem = s->removed_at ? cli_format_time (s->removed_at) : g_strdup ("");
-	g_autofree char *count = g_strdup_printf ("%u", s->count);
-	cli_csv_cell (e->out, e->table == BDB_TABLE_DOMAIN ? "domain" : "address", FALSE);
-	cli_csv_cell (e->out, s->key, FALSE);
-	cli_csv_cell (e->out, s->state == BDB_STATE_REMOVED ? "removed" : "suppressed", FALSE);
-	cli_csv_cell (e->out, bdb_suppression_kind_name (s->kind), FALSE);
-	cli_csv_cell (e->out, s->reason, FALSE);
-	cli_csv_cell (e->out, s->source, FALSE);
-	cli_csv_cell (e->out, s->status, FALSE);
-	cli_csv_cell (e->out, s->reply_code, FALSE);
-	cli_csv_cell (e->out, s->diagnostic, FALSE);
-	cli_csv_cell (e->out, s->rule, FALSE);
-	cli_csv_cell (e->out, s->reporting_mta, FALSE);
-	cli_csv_cell (e->out, s->remote_mta, FALSE);
-	cli_csv_cell (e->out, s->report_message_id, FALSE);
-	cli_csv_cell (e->out, s->original_message_id, FALSE);
-	cli_csv_cell (e->out, s->note, FALSE);
-	cli_csv_cell (e->out, first, FALSE);
-	cli_csv_cell (e->out, last, FALSE);
-	cli_csv_cell (e->out, exp, FALSE);
-	cli_csv_cell (e->out, rem, FALSE);
-	cli_csv_cell (e->out, count, TRUE);
+	cli_csv_suppression (e->out, s, e->table);
 	return TRUE;
 }
 
@@ -120,9 +92,12 @@ int
 cmd_export (Cli *cli, int argc, char **argv)
 {
 	g_autofree char *format = NULL, *output = NULL;
+	gboolean header_comment = FALSE;
 	GOptionEntry entries[] = {
 		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv or jsonl (default jsonl: includes soft counters)", "FORMAT" },
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (safely: tmp, fsync, rename)", "FILE" },
+		{ "header-comment", 0, 0, G_OPTION_ARG_NONE, &header_comment,
+		  "CSV: start with a '# bouncedb export v1 TIME' line (bouncedb 0.1's format)", NULL },
 		{ NULL },
 	};
 	int status = cli_parse_options (cli, "Examples:\n"
@@ -148,9 +123,10 @@ cmd_export (Cli *cli, int argc, char **argv)
 	Export e = { out, csv, BDB_TABLE_ADDRESS, 0 };
 	g_autofree char *now = cli_format_time (cli_now ());
 	if (csv) {
-		fprintf (out, "# bouncedb export v%d %s\n", EXPORT_VERSION, now);
-		for (gsize i = 0; i < G_N_ELEMENTS (csv_columns); i++)
-			cli_csv_cell (out, csv_columns[i], i + 1 == G_N_ELEMENTS (csv_columns));
+		/* The header row is the version: a later format has other columns. */
+		if (header_comment)
+			fprintf (out, "# bouncedb export v%d %s\n", EXPORT_VERSION, now);
+		cli_csv_suppression_header (out);
 	} else {
 		fprintf (out, "{\"bouncedb_export\":%d,\"created\":\"%s\"}\n", EXPORT_VERSION, now);
 	}

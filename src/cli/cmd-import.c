@@ -542,6 +542,9 @@ detect_format (Import *im, GError **error)
 		return FALSE;
 	}
 	im->header = hdr;
+	/* bouncedb's own CSV export is known by its header row. */
+	if (cli_csv_is_suppression_header (hdr))
+		im->format = FMT_BOUNCEDB_CSV;
 	if (im->format == FMT_BOUNCEDB_CSV)
 		return TRUE;
 	im->c_addr = find_column (hdr, (const char *const[]) {

@@ -58,18 +58,7 @@ show_one (const BdbSuppression *s, gpointer data)
 		cli_json_end_object (b);
 		cli_json_print (b, stdout);
 	} else if (a->csv) {
-		g_autofree char *count = g_strdup_printf ("%u", s->count);
-		cli_csv_cell (stdout, s->key, FALSE);
-		cli_csv_cell (stdout, a->table == BDB_TABLE_DOMAIN ? "domain" : "address", FALSE);
-		cli_csv_cell (stdout, state, FALSE);
-		cli_csv_cell (stdout, bdb_suppression_kind_name (s->kind), FALSE);
-		cli_csv_cell (stdout, s->reason, FALSE);
-		cli_csv_cell (stdout, s->status, FALSE);
-		cli_csv_cell (stdout, first, FALSE);
-		cli_csv_cell (stdout, last, FALSE);
-		cli_csv_cell (stdout, count, FALSE);
-		cli_csv_cell (stdout, s->expires ? exp : "", FALSE);
-		cli_csv_cell (stdout, s->diagnostic, TRUE);
+		cli_csv_suppression (stdout, s, a->table);
 	} else {
 		g_autofree char *key = cli_safe (s->key);
 		g_autofree char *reason = cli_safe (s->reason ? s->reason : "-");
@@ -83,7 +72,7 @@ int
 cmd_list (Cli *cli, int argc, char **argv)
 {
 	g_autofree char *since = NULL, *until = NULL;
-	g_autofree char *reason = NULL, *domain = NULL, *kind = NULL, *scope = NULL;
+	g_autofree char *reason = NULL, *domain = NULL, *kind = NULL, *scope = NULL, *format = NULL;
 	ListArgs a = { 0 };
 	a.cli = cli;
 	gboolean domains_only = FALSE;
@@ -96,17 +85,32 @@ cmd_list (Cli *cli, int argc, char **argv)
 		{ "until", 0, 0, G_OPTION_ARG_STRING, &until, "First seen on or before T", "T" },
 		{ "domains", 0, 0, G_OPTION_ARG_NONE, &domains_only, "List domain suppressions only", NULL },
 		{ "all", 'a', 0, G_OPTION_ARG_NONE, &a.all, "Include expired entries and remembered removals", NULL },
-		{ "json", 'j', 0, G_OPTION_ARG_NONE, &a.json, "JSON Lines", NULL },
-		{ "csv", 0, 0, G_OPTION_ARG_NONE, &a.csv, "CSV with a header", NULL },
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format,
+		  "text (the default), jsonl (JSON Lines) or csv (the columns of export --format csv)", "FORMAT" },
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &a.json, "The same as --format jsonl", NULL },
+		{ "csv", 0, 0, G_OPTION_ARG_NONE, &a.csv, "The same as --format csv", NULL },
 		{ NULL },
 	};
 	int status = cli_parse_options (cli, "Examples:\n"
 	                            "  bouncedb list --reason userunknown --since 7d\n"
-	                            "  bouncedb list --domain example.com --json\n"
+	                            "  bouncedb list --domain example.com --format jsonl\n"
+	                            "  bouncedb list --kind complaint --format csv > complaints.csv\n"
 	                            "  bouncedb list --domains",
 	                                entries, &argc, &argv);
 	if (status != EX_OK)
 		return status;
+	if (format && strcmp (format, "csv") == 0)
+		a.csv = TRUE;
+	else if (format && strcmp (format, "jsonl") == 0)
+		a.json = TRUE;
+	else if (format && strcmp (format, "text") != 0) {
+		cli_warn (cli, "--format takes text, jsonl or csv");
+		return EX_USAGE;
+	}
+	if (a.csv && a.json) {
+		cli_warn (cli, "give one format");
+		return EX_USAGE;
+	}
 	a.reason = reason;
 	a.domain = domain;
 	a.kind = kind;
@@ -139,7 +143,7 @@ cmd_list (Cli *cli, int argc, char **argv)
 	GError *error = NULL;
 	BdbTxn *txn = cli->txn;
 	if (a.csv)
-		printf ("key,table,state,kind,reason,status,first_seen,last_seen,count,expires,diagnostic\n");
+		cli_csv_suppression_header (stdout);
 	const BdbTable tables[] = { BDB_TABLE_ADDRESS, BDB_TABLE_DOMAIN };
 	for (gsize i = 0; i < G_N_ELEMENTS (tables); i++) {
 		if (domains_only && tables[i] != BDB_TABLE_DOMAIN)

@@ -152,6 +152,29 @@ tail -n +2 "$TMP/all.jsonl" >"$TMP/orig.jsonl"
 cmp -s "$TMP/orig.jsonl" "$TMP/again.jsonl" || { fail "export | import | export is not lossless"; diff "$TMP/orig.jsonl" "$TMP/again.jsonl" | head -4 >&2; }
 ok
 expect_status 0 "export csv" -- "$BOUNCEDB" export --format csv --db "$DB" -o "$TMP/all.csv"
+# A CSV reader takes the first line for the header: nothing comes before it,
+# and list and export write the same columns.
+python3 -c "
+import csv,sys
+rows=list(csv.DictReader(open(sys.argv[1], newline='')))
+assert rows and rows[0]['key'] and '@' in rows[0]['key'] and rows[0]['table']=='address', rows[:1]
+assert all(len(r)==20 and None not in r for r in rows), 'short or long rows'" "$TMP/all.csv" || fail "export --format csv reads with csv.DictReader"
+ok
+"$BOUNCEDB" list --csv --all --db "$DB" >"$TMP/list-all.csv"
+ok
+[ "$(head -1 "$TMP/list-all.csv")" = "$(head -1 "$TMP/all.csv")" ] || fail "list --csv and export --format csv: other columns"
+ok
+[ "$(sort "$TMP/list-all.csv")" = "$(sort "$TMP/all.csv")" ] || fail "list --csv --all is not the export's rows"
+expect_status 0 "list --format csv" -- "$BOUNCEDB" list --format csv --db "$DB"
+cmp -s "$TMP/out" "$(sh -c "'$BOUNCEDB' list --csv --db '$DB' >'$TMP/list-csv'; echo '$TMP/list-csv'")" || fail "list --format csv differs from list --csv"
+ok
+expect_status 0 "list --format jsonl" -- "$BOUNCEDB" list --format jsonl --db "$DB"
+expect_grep '^{"address":' "$TMP/out" "list --format jsonl"
+expect_status 64 "list --format xml" -- "$BOUNCEDB" list --format xml --db "$DB"
+expect_status 0 "export --header-comment" -- "$BOUNCEDB" export --format csv --header-comment --db "$DB" -o "$TMP/old.csv"
+head -1 "$TMP/old.csv" | grep -q '^# bouncedb export v1 ' || fail "--header-comment: no comment line"
+ok
+expect_status 0 "import a CSV export with the comment line" -- "$BOUNCEDB" import --db "$TMP/db4" "$TMP/old.csv"
 expect_status 0 "import csv" -- "$BOUNCEDB" import --db "$TMP/db3" "$TMP/all.csv"
 "$BOUNCEDB" list --json --all --db "$TMP/db3" | wc -l >"$TMP/n3"
 "$BOUNCEDB" list --json --all --db "$DB" | wc -l >"$TMP/n1"
