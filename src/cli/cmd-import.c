@@ -1,129 +1,52 @@
 /* bouncedb import: merge a suppression list into the database.
  *
- * Accepts bouncedb's own exports (CSV and JSON Lines, versioned headers)
- * and the suppression exports people bring from ESPs: a CSV whose header
- * names an email/address column (and optionally reason, code, error,
- * status, date columns) covers Mailgun (address,code,error,created_at),
- * SendGrid (email,created,reason,status), Postmark (EmailAddress,
- * SuppressionReason,Origin,CreatedAt) and Amazon SES (EmailAddress,Reason,
- * LastUpdateTime, or the JSON of `aws sesv2 list-suppressed-destinations`).
+ * The shapes read, each known by its keys or its header, never by a
+ * guess from the first character:
+ *   bouncedb's export        CSV (by its header row) and JSON Lines
+ *   Amazon SES               `aws sesv2 list-suppressed-destinations` JSON,
+ *                            event records (SNS or Firehose, one per line),
+ *                            the bulk suppression format (JSON Lines, or
+ *                            headerless "address,BOUNCE" CSV lines)
+ *   Postmark                 the bounces API's JSON, the suppressions dump
+ *   SendGrid                 the suppression lists' JSON (bounces, blocks,
+ *                            spam reports, invalid emails, unsubscribes)
+ *   Mailgun                  the suppression lists' JSON (items/paging)
+ *   any CSV                  whose header names an email or address column
+ *                            (comma, semicolon or tab), or a headerless list
+ * An unknown shape, or a file of which no entry could be read, is an error
+ * saying what was expected: never "0 entries merged".
  *
- * The whole file is checked first; a bad row is an error naming its line
+ * What an ESP says an entry is decides whether it is a suppression: a
+ * permanent bounce, a complaint, an opt-out or a manual suppression is; a
+ * temporary (soft) failure is not, and is skipped and counted, since one
+ * soft bounce says nothing about the address (bouncedb's own threshold
+ * needs several, over days).  The reason comes from the ESP's words, else
+ * from classifying its diagnostic.
+ *
+ * The whole file is checked first; a bad entry is an error naming its line
  * and nothing is imported.  Then everything is merged in ONE transaction
  * (newest last-seen wins, counts merge as the larger), so importing the
  * same file twice changes nothing.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
-#include "cli.h"
+#include "import.h"
 
-typedef enum { FMT_CSV, FMT_BOUNCEDB_CSV, FMT_BOUNCEDB_JSONL, FMT_SES_JSON } Format;
-
-typedef struct {
-	Cli *cli;
-	BdbRules *rules;
-	BdbPolicy policy;
-	const char *path;
-	Format format;
-	char *default_reason;
-	gint64 now;
-	/* CSV column positions (-1 absent) */
-	int c_addr, c_reason, c_code, c_error, c_status, c_date, c_table;
-	GPtrArray *header;       /* bouncedb CSV: column names */
-	/* results */
-	GPtrArray *entries;      /* BdbSuppression *, during the write pass */
-	guint64 rows, skipped;
-} Import;
-
-/* ---- CSV (RFC 4180: quoted fields may hold commas, quotes and newlines) */
-
-static GPtrArray *
-csv_record (FILE *in, guint64 *lineno, gboolean *eof)
+void
+import_error (GError **error, const char *where, const char *fmt, ...)
 {
-	GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
-	GString *f = g_string_new (NULL);
-	gboolean quoted = FALSE, any = FALSE;
-	int c;
-	*eof = FALSE;
-	while ((c = fgetc (in)) != EOF) {
-		any = TRUE;
-		if (quoted) {
-			if (c == '"') {
-				int d = fgetc (in);
-				if (d == '"') {
-					g_string_append_c (f, '"');
-				} else {
-					quoted = FALSE;
-					if (d != EOF)
-						ungetc (d, in);
-				}
-			} else {
-				if (c == '\n')
-					(*lineno)++;
-				g_string_append_c (f, (char) c);
-			}
-			continue;
-		}
-		if (c == '"' && f->len == 0) {
-			quoted = TRUE;
-		} else if (c == ',') {
-			g_ptr_array_add (fields, g_string_free (f, FALSE));
-			f = g_string_new (NULL);
-		} else if (c == '\n') {
-			(*lineno)++;
-			break;
-		} else if (c != '\r') {
-			g_string_append_c (f, (char) c);
-		}
-	}
-	if (!any) {
-		*eof = TRUE;
-		g_string_free (f, TRUE);
-		g_ptr_array_unref (fields);
-		return NULL;
-	}
-	g_ptr_array_add (fields, g_string_free (f, FALSE));
-	return fields;
+	va_list ap;
+	va_start (ap, fmt);
+	g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+	va_end (ap);
+	g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID, "%s: %s", where, msg);
 }
 
-static const char *
-field (GPtrArray *rec, int col)
-{
-	if (col < 0 || (guint) col >= rec->len)
-		return NULL;
-	char *v = rec->pdata[col];
-	g_strstrip (v);
-	return *v ? v : NULL;
-}
-
-static int
-find_column (GPtrArray *header, const char *const *names)
-{
-	for (guint i = 0; i < header->len; i++) {
-		g_autofree char *h = g_ascii_strdown (g_strstrip ((char *) header->pdata[i]), -1);
-		/* "Email Address", "email_address", "EmailAddress" are one name. */
-		GString *k = g_string_new (NULL);
-		for (const char *p = h; *p; p++)
-			if (g_ascii_isalnum (*p))
-				g_string_append_c (k, *p);
-		for (const char *const *n = names; *n; n++) {
-			if (strcmp (k->str, *n) == 0) {
-				g_string_free (k, TRUE);
-				return (int) i;
-			}
-		}
-		g_string_free (k, TRUE);
-	}
-	return -1;
-}
-
-/* ---- values ---- */
-
-static gboolean
-parse_when (const char *text, gint64 *out)
+gboolean
+import_parse_when (const char *text, gint64 *out)
 {
 	if (!text || !*text) {
 		*out = 0;
@@ -131,7 +54,7 @@ parse_when (const char *text, gint64 *out)
 	}
 	char *end;
 	gint64 v = g_ascii_strtoll (text, &end, 10);
-	if (*end == '\0' && end != text) {
+	if ((*end == '\0' || *end == '.') && end != text) {
 		*out = v > 100000000000 ? v / 1000 : v;  /* milliseconds in some exports */
 		return TRUE;
 	}
@@ -141,367 +64,204 @@ parse_when (const char *text, gint64 *out)
 	return *out > 0;
 }
 
-/* An ESP's reason (or an error text) in bouncedb's vocabulary. */
+/* ---- what an ESP's words mean ---- */
+
+/* "HardBounce", "hard_bounce", "Hard bounce": one word. */
 static char *
-map_reason (Import *im, const char *reason, const char *code, const char *error, const char *status)
+fold (const char *word)
 {
-	static const struct {
-		const char *word;
-		const char *reason;
-	} words[] = {
-		{ "bounce", "userunknown" }, { "bounced", "userunknown" }, { "hardbounce", "userunknown" },
-		{ "hard_bounce", "userunknown" }, { "hard bounce", "userunknown" }, { "permanent", "userunknown" },
-		{ "invalid", "userunknown" }, { "invalid email", "userunknown" },
-		{ "complaint", "feedback" }, { "spamcomplaint", "feedback" }, { "spam complaint", "feedback" },
-		{ "spam_report", "feedback" }, { "spamreport", "feedback" }, { "spam report", "feedback" },
-		{ "abuse", "feedback" }, { "spam", "feedback" },
-		{ "unsubscribe", "unsubscribed" }, { "unsubscribed", "unsubscribed" },
-		{ "global_unsubscribe", "unsubscribed" }, { "group_unsubscribe", "unsubscribed" },
-		{ "manualsuppression", "manual" }, { "manual", "manual" },
-	};
-	if (reason) {
+	GString *k = g_string_new (NULL);
+	for (const char *p = word; *p; p++)
+		if (g_ascii_isalnum (*p))
+			g_string_append_c (k, g_ascii_tolower (*p));
+	return g_string_free (k, FALSE);
+}
+
+static const struct {
+	const char *word;
+	ImportClass klass;
+	const char *reason;   /* NULL: from the diagnostic, else the class's */
+} words[] = {
+	{ "bounce", IMPORT_HARD, NULL }, { "bounced", IMPORT_HARD, NULL }, { "hardbounce", IMPORT_HARD, NULL },
+	{ "hard", IMPORT_HARD, NULL }, { "permanent", IMPORT_HARD, NULL }, { "invalid", IMPORT_HARD, "userunknown" },
+	{ "invalidemail", IMPORT_HARD, "userunknown" }, { "bademailaddress", IMPORT_HARD, "userunknown" },
+	/* SES's bounce subtypes: no such mailbox, or suppressed for having bounced. */
+	{ "noemail", IMPORT_HARD, "userunknown" }, { "suppressed", IMPORT_HARD, "userunknown" },
+	{ "onaccountsuppressionlist", IMPORT_HARD, "userunknown" },
+	{ "complaint", IMPORT_COMPLAINT, NULL }, { "spamcomplaint", IMPORT_COMPLAINT, NULL },
+	{ "spamreport", IMPORT_COMPLAINT, NULL }, { "spam", IMPORT_COMPLAINT, NULL }, { "abuse", IMPORT_COMPLAINT, NULL },
+	{ "unsubscribe", IMPORT_UNSUBSCRIBE, NULL }, { "unsubscribed", IMPORT_UNSUBSCRIBE, NULL },
+	{ "globalunsubscribe", IMPORT_UNSUBSCRIBE, NULL }, { "groupunsubscribe", IMPORT_UNSUBSCRIBE, NULL },
+	{ "manual", IMPORT_MANUAL, NULL }, { "manualsuppression", IMPORT_MANUAL, NULL },
+	{ "manuallydeactivated", IMPORT_MANUAL, NULL },
+	/* Temporary, or no verdict on the address: not suppressions. */
+	{ "soft", IMPORT_SOFT, NULL }, { "softbounce", IMPORT_SOFT, NULL }, { "transient", IMPORT_SOFT, NULL },
+	{ "temporary", IMPORT_SOFT, NULL }, { "undetermined", IMPORT_SOFT, NULL }, { "deferred", IMPORT_SOFT, NULL },
+	{ "delayed", IMPORT_SOFT, NULL }, { "autoresponder", IMPORT_SOFT, NULL }, { "dnserror", IMPORT_SOFT, NULL },
+};
+
+static const char *
+class_reason (ImportClass klass)
+{
+	switch (klass) {
+	case IMPORT_COMPLAINT: return "feedback";
+	case IMPORT_UNSUBSCRIBE: return "unsubscribed";
+	case IMPORT_MANUAL: return "manual";
+	default: return NULL;
+	}
+}
+
+/* The class and reason of @e: the ESP's own word first, then what its
+ * status and reply code say (a 4xx is temporary, whatever else), then
+ * what its diagnostic says.  *@reason is NULL when nothing says why. */
+static ImportClass
+understand (Import *im, const EspEntry *e, const char **reason)
+{
+	ImportClass klass = e->klass;
+	gboolean said_hard = klass == IMPORT_HARD, word = FALSE;
+	*reason = NULL;
+	if (e->reason && *e->reason) {
+		g_autofree char *low = g_ascii_strdown (e->reason, -1);
+		g_autofree char *w = fold (e->reason);
 		BdbReason r;
-		g_autofree char *low = g_ascii_strdown (reason, -1);
-		if (bdb_reason_from_name (low, &r))
-			return g_strdup (bdb_reason_name (r));
-		for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
-			if (strcmp (low, words[i].word) == 0)
-				return g_strdup (words[i].reason);
+		if (bdb_reason_from_name (low, &r)) {
+			/* bouncedb's own vocabulary (a list written for it). */
+			*reason = bdb_reason_name (r);
+			if (klass == IMPORT_GUESS)
+				klass = r == BDB_REASON_FEEDBACK ? IMPORT_COMPLAINT : IMPORT_HARD;
+		} else {
+			for (gsize i = 0; i < G_N_ELEMENTS (words); i++) {
+				if (strcmp (w, words[i].word) == 0) {
+					word = TRUE;
+					if (klass == IMPORT_GUESS) {
+						klass = words[i].klass;
+						said_hard = klass == IMPORT_HARD;
+					}
+					*reason = words[i].reason;
+					break;
+				}
+			}
+		}
 	}
-	/* Free text (SendGrid's reason, Mailgun's error): classify it as the
-	 * diagnostic of a failed delivery. */
-	const char *text = error ? error : reason;
-	if (text || code || status) {
+	gboolean temporary = (e->status && e->status[0] == '4') || (e->code && e->code[0] == '4');
+	gboolean permanent = (e->status && e->status[0] == '5') || (e->code && e->code[0] == '5');
+	if (temporary && (klass == IMPORT_GUESS || klass == IMPORT_HARD))
+		return IMPORT_SOFT;
+	if (klass == IMPORT_GUESS)
+		klass = permanent || (e->text && *e->text) || (e->reason && *e->reason) ? IMPORT_HARD : IMPORT_UNKNOWN;
+	if (!*reason)
+		*reason = class_reason (klass);
+	if (!*reason && klass == IMPORT_HARD) {
+		/* Free text (SendGrid's reason, Mailgun's error): classify it as
+		 * the diagnostic of a failed delivery. */
+		const char *text = e->text || word ? e->text : e->reason;
 		BdbVerdict v;
-		bdb_classify_fields (im->rules, BDB_KIND_DSN, "failed", status, code, text, &v);
+		bdb_classify_fields (im->rules, BDB_KIND_DSN, "failed", e->status, e->code, text, &v);
 		if (v.reason != BDB_REASON_UNDEFINED && v.reason != BDB_REASON_ONHOLD)
-			return g_strdup (bdb_reason_name (v.reason));
+			*reason = bdb_reason_name (v.reason);
+		else if (said_hard && !(text && *text))
+			*reason = "userunknown";  /* a hard bounce, no more said: the common one */
 	}
-	return g_strdup (im->default_reason);
+	return klass;
 }
 
-static gboolean
-row_error (Import *im, guint64 line, GError **error, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
-
-static gboolean
-row_error (Import *im, guint64 line, GError **error, const char *fmt, ...)
+gboolean
+import_esp_entry (Import *im, const char *where, const EspEntry *e, GError **error)
 {
-	va_list ap;
-	va_start (ap, fmt);
-	g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-	va_end (ap);
-	g_set_error (error, BDB_ERROR, BDB_ERROR_INVALID, "line %" G_GUINT64_FORMAT ": %s", line, msg);
-	return FALSE;
-}
-
-/* One suppression from a CSV record. */
-static BdbSuppression *
-from_csv (Import *im, GPtrArray *rec, guint64 line, BdbTable *table, GError **error)
-{
-	if (im->format == FMT_BOUNCEDB_CSV) {
-		g_autoptr (BdbSuppression) s = NULL;
-		const char *vals[32] = { 0 };
-		for (guint i = 0; i < im->header->len && i < G_N_ELEMENTS (vals); i++)
-			vals[i] = field (rec, (int) i);
-#define COL(name) (find_column (im->header, (const char *const[]) { name, NULL }))
-		const char *tname = vals[COL ("table")];
-		*table = tname && strcmp (tname, "domain") == 0 ? BDB_TABLE_DOMAIN : BDB_TABLE_ADDRESS;
-		const char *key = vals[COL ("key")];
-		if (!key) {
-			row_error (im, line, error, "no key");
-			return NULL;
-		}
-		s = bdb_suppression_new (key);
-		const char *state = vals[COL ("state")];
-		s->state = state && strcmp (state, "removed") == 0 ? BDB_STATE_REMOVED : BDB_STATE_SUPPRESSED;
-		const char *kind = vals[COL ("kind")];
-		if (kind && !bdb_suppression_kind_from_name (kind, &s->kind)) {
-			row_error (im, line, error, "unknown kind '%s'", kind);
-			return NULL;
-		}
-		s->reason = g_strdup (vals[COL ("reason")]);
-		s->source = g_strdup (vals[COL ("source")]);
-		s->status = g_strdup (vals[COL ("status")]);
-		s->reply_code = g_strdup (vals[COL ("replycode")]);
-		s->diagnostic = g_strdup (vals[COL ("diagnostic")]);
-		s->rule = g_strdup (vals[COL ("rule")]);
-		s->reporting_mta = g_strdup (vals[COL ("reportingmta")]);
-		s->remote_mta = g_strdup (vals[COL ("remotemta")]);
-		s->report_message_id = g_strdup (vals[COL ("reportmessageid")]);
-		s->original_message_id = g_strdup (vals[COL ("originalmessageid")]);
-		s->note = g_strdup (vals[COL ("note")]);
-		if (!parse_when (vals[COL ("firstseen")], &s->first_seen) ||
-		    !parse_when (vals[COL ("lastseen")], &s->last_seen) ||
-		    !parse_when (vals[COL ("expires")], &s->expires) ||
-		    !parse_when (vals[COL ("removedat")], &s->removed_at)) {
-			row_error (im, line, error, "a time cannot be read");
-			return NULL;
-		}
-		const char *count = vals[COL ("count")];
-		s->count = count ? (guint32) g_ascii_strtoull (count, NULL, 10) : 1;
-#undef COL
-		return g_steal_pointer (&s);
+	const char *reason;
+	ImportClass klass = understand (im, e, &reason);
+	if (klass == IMPORT_SOFT || klass == IMPORT_OTHER) {
+		if (klass == IMPORT_SOFT)
+			im->soft++;
+		else
+			im->other++;
+		return TRUE;
 	}
-	*table = BDB_TABLE_ADDRESS;
-	const char *raw = field (rec, im->c_addr);
-	if (!raw) {
-		row_error (im, line, error, "no address in column %d", im->c_addr + 1);
-		return NULL;
+	if (!e->address || !*e->address) {
+		import_error (error, where, "no address");
+		return FALSE;
 	}
-	GError *e = NULL;
-	g_autofree char *addr = cli_normalize_input (im->cli, raw, &e);
+	GError *bad = NULL;
+	g_autofree char *addr = cli_normalize_input (im->cli, e->address, &bad);
 	if (!addr) {
-		g_autofree char *safe = cli_safe (raw);
-		row_error (im, line, error, "'%s' is not a valid address: %s", safe, e->message);
-		g_error_free (e);
-		return NULL;
+		g_autofree char *safe = cli_safe (e->address);
+		import_error (error, where, "'%s' is not a valid address: %s", safe, bad->message);
+		g_error_free (bad);
+		return FALSE;
 	}
-	gint64 when;
-	const char *date = field (rec, im->c_date);
-	if (!parse_when (date, &when)) {
-		g_autofree char *safe = cli_safe (date);
-		row_error (im, line, error, "'%s' is not a date", safe);
-		return NULL;
+	gint64 when = e->when;
+	if (!when && !import_parse_when (e->date, &when)) {
+		g_autofree char *safe = cli_safe (e->date);
+		import_error (error, where, "'%s' is not a date", safe);
+		return FALSE;
 	}
-	if (!when)
-		when = im->now;
+	if (!reason)
+		reason = im->default_reason ? im->default_reason : "undefined";
 	BdbSuppression *s = bdb_suppression_new (addr);
 	s->kind = BDB_SUPPRESSION_IMPORTED;
 	s->source = g_strdup ("import");
-	s->reason = map_reason (im, field (rec, im->c_reason), field (rec, im->c_code),
-	                        field (rec, im->c_error), field (rec, im->c_status));
-	const char *diag = field (rec, im->c_error);
-	s->diagnostic = g_strdup (diag ? diag : field (rec, im->c_reason));
-	s->reply_code = g_strdup (field (rec, im->c_code));
-	s->status = g_strdup (field (rec, im->c_status));
-	s->first_seen = s->last_seen = when;
+	s->reason = g_strdup (reason);
+	s->diagnostic = g_strdup (e->text && *e->text ? e->text : e->reason);
+	s->reply_code = g_strdup (e->code);
+	s->status = g_strdup (e->status);
+	s->first_seen = s->last_seen = when ? when : im->now;
 	s->count = 1;
-	g_autofree char *base = g_path_get_basename (im->path);
-	s->note = g_strdup_printf ("imported from %s", base);
-	return s;
+	s->note = g_strdup (im->note);
+	im->entries++;
+	return im->sink (im, BDB_TABLE_ADDRESS, s, NULL, NULL, error);
 }
 
-static BdbSuppression *
-from_json_object (Import *im, JsonObject *o, guint64 line, BdbTable *table, gboolean *is_soft,
-                  BdbSoftCounter *soft, char **soft_addr, GError **error)
+gboolean
+import_own_entry (Import *im, BdbTable table, BdbSuppression *s, const char *soft_addr,
+                  const BdbSoftCounter *soft, GError **error)
 {
-	*is_soft = FALSE;
-	*table = BDB_TABLE_ADDRESS;
-	const char *type = json_object_get_string_member_with_default (o, "type", "suppression");
-	if (strcmp (type, "soft") == 0) {
-		*is_soft = TRUE;
-		memset (soft, 0, sizeof *soft);
-		JsonArray *days = json_object_has_member (o, "days") ? json_object_get_array_member (o, "days") : NULL;
-		for (guint i = 0; days && i < json_array_get_length (days) && i < BDB_SOFT_MAX_DAYS; i++)
-			soft->days[soft->n_days++] = (guint32) json_array_get_int_element (days, i);
-		soft->last_seen = json_object_get_int_member_with_default (o, "last_seen", 0);
-		g_strlcpy (soft->last_reason, json_object_get_string_member_with_default (o, "last_reason", ""),
-		           sizeof soft->last_reason);
-		const char *a = json_object_get_string_member_with_default (o, "address", NULL);
-		if (!a) {
-			row_error (im, line, error, "soft counter without an address");
-			return NULL;
-		}
-		*soft_addr = g_strdup (a);
-		return NULL;
-	}
-	const char *key = json_object_get_string_member_with_default (o, "address", NULL);
-	if (!key) {
-		key = json_object_get_string_member_with_default (o, "domain", NULL);
-		*table = BDB_TABLE_DOMAIN;
-	}
-	if (!key) {
-		row_error (im, line, error, "no address or domain");
-		return NULL;
-	}
-	g_autoptr (BdbSuppression) s = bdb_suppression_new (key);
-	const char *state = json_object_get_string_member_with_default (o, "state", "suppressed");
-	s->state = strcmp (state, "removed") == 0 ? BDB_STATE_REMOVED : BDB_STATE_SUPPRESSED;
-	const char *kind = json_object_get_string_member_with_default (o, "kind", "imported");
-	if (!bdb_suppression_kind_from_name (kind, &s->kind)) {
-		row_error (im, line, error, "unknown kind '%s'", kind);
-		return NULL;
-	}
-#define S(name) g_strdup (json_object_get_string_member_with_default (o, name, NULL))
-	s->reason = S ("reason");
-	s->source = S ("source");
-	s->status = S ("status");
-	s->reply_code = S ("reply_code");
-	s->diagnostic = S ("diagnostic");
-	s->rule = S ("rule");
-	s->reporting_mta = S ("reporting_mta");
-	s->remote_mta = S ("remote_mta");
-	s->report_message_id = S ("report_message_id");
-	s->original_message_id = S ("original_message_id");
-	s->note = S ("note");
-#undef S
-	static const char *const times[] = { "first_seen", "last_seen", "expires", "removed_at" };
-	gint64 *slots[] = { &s->first_seen, &s->last_seen, &s->expires, &s->removed_at };
-	for (gsize i = 0; i < G_N_ELEMENTS (times); i++) {
-		const char *t = json_object_get_string_member_with_default (o, times[i], NULL);
-		if (!parse_when (t, slots[i])) {
-			row_error (im, line, error, "%s cannot be read", times[i]);
-			return NULL;
-		}
-	}
-	s->count = (guint32) json_object_get_int_member_with_default (o, "count", 1);
-	return g_steal_pointer (&s);
+	im->entries++;
+	return im->sink (im, table, s, soft_addr, soft, error);
 }
 
 /* ---- the two passes ---- */
 
-typedef gboolean (*EntryFunc) (Import *im, BdbTable table, BdbSuppression *s, const char *soft_addr,
-                               const BdbSoftCounter *soft, gpointer data, GError **error);
-
-static gboolean
-read_entries (Import *im, EntryFunc fn, gpointer data, GError **error)
-{
-	FILE *in = g_fopen (im->path, "r");
-	if (!in) {
-		g_set_error (error, BDB_ERROR, errno == ENOENT ? BDB_ERROR_NOT_FOUND : BDB_ERROR_IO,
-		             "cannot open: %s", g_strerror (errno));
-		return FALSE;
-	}
-	gboolean ok = TRUE;
-	guint64 line = 0;
-	im->rows = 0;
-	if (im->format == FMT_BOUNCEDB_JSONL || im->format == FMT_SES_JSON) {
-		g_autoptr (JsonParser) parser = json_parser_new ();
-		if (im->format == FMT_SES_JSON) {
-			GError *e = NULL;
-			fclose (in);
-			in = NULL;
-			if (!json_parser_load_from_file (parser, im->path, &e)) {
-				g_set_error (error, BDB_ERROR, BDB_ERROR_PARSE, "not JSON: %s", e->message);
-				g_error_free (e);
-				return FALSE;
-			}
-			JsonObject *root = json_node_get_object (json_parser_get_root (parser));
-			JsonArray *list = json_object_get_array_member (root, "SuppressedDestinationSummaries");
-			for (guint i = 0; ok && i < json_array_get_length (list); i++) {
-				JsonObject *o = json_array_get_object_element (list, i);
-				const char *a = o ? json_object_get_string_member_with_default (o, "EmailAddress", NULL) : NULL;
-				g_autofree char *addr = a ? cli_normalize_input (im->cli, a, NULL) : NULL;
-				if (!addr) {
-					ok = row_error (im, i + 1, error, "entry %u has no valid EmailAddress", i + 1);
-					break;
-				}
-				gint64 when = 0;
-				parse_when (json_object_get_string_member_with_default (o, "LastUpdateTime", NULL), &when);
-				BdbSuppression *s = bdb_suppression_new (addr);
-				s->kind = BDB_SUPPRESSION_IMPORTED;
-				s->source = g_strdup ("import");
-				s->reason = map_reason (im, json_object_get_string_member_with_default (o, "Reason", NULL),
-				                        NULL, NULL, NULL);
-				s->first_seen = s->last_seen = when ? when : im->now;
-				s->count = 1;
-				s->note = g_strdup ("imported from Amazon SES");
-				im->rows++;
-				ok = fn (im, BDB_TABLE_ADDRESS, s, NULL, NULL, data, error);
-			}
-			return ok;
-		}
-		char *buf = NULL;
-		size_t cap = 0;
-		ssize_t n;
-		while (ok && (n = getline (&buf, &cap, in)) >= 0) {
-			line++;
-			if (line == 1 || n <= 1)
-				continue;  /* the versioned header; blank lines */
-			GError *e = NULL;
-			if (!json_parser_load_from_data (parser, buf, n, &e) ||
-			    !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-				ok = row_error (im, line, error, "not a JSON object%s%s", e ? ": " : "", e ? e->message : "");
-				g_clear_error (&e);
-				break;
-			}
-			BdbTable table;
-			gboolean is_soft;
-			BdbSoftCounter soft;
-			g_autofree char *soft_addr = NULL;
-			BdbSuppression *s = from_json_object (im, json_node_get_object (json_parser_get_root (parser)),
-			                                      line, &table, &is_soft, &soft, &soft_addr, error);
-			if (!s && !is_soft) {
-				ok = FALSE;
-				break;
-			}
-			im->rows++;
-			ok = fn (im, table, s, soft_addr, is_soft ? &soft : NULL, data, error);
-		}
-		free (buf);
-		fclose (in);
-		return ok;
-	}
-
-	gboolean eof, header_done = FALSE;
-	GPtrArray *rec;
-	while (ok && (rec = csv_record (in, &line, &eof))) {
-		guint64 start = line;
-		const char *first = rec->pdata[0];
-		if ((rec->len == 1 && !*first) || first[0] == '#' || !header_done) {
-			/* Blank lines, comments, and the header row (read by
-			 * detect_format()). */
-			if (rec->len > 1 || (*first && first[0] != '#'))
-				header_done = TRUE;
-			g_ptr_array_unref (rec);
-			continue;
-		}
-		BdbTable table;
-		BdbSuppression *s = from_csv (im, rec, start, &table, error);
-		g_ptr_array_unref (rec);
-		if (!s) {
-			ok = FALSE;
-			break;
-		}
-		im->rows++;
-		ok = fn (im, table, s, NULL, NULL, data, error);
-	}
-	fclose (in);
-	return ok;
-}
-
-/* Pass 1: every row valid? */
 static gboolean
 check_entry (Import *im, BdbTable table, BdbSuppression *s, const char *soft_addr,
-             const BdbSoftCounter *soft, gpointer data, GError **error)
+             const BdbSoftCounter *soft, GError **error)
 {
 	bdb_suppression_free (s);
 	return TRUE;
 }
 
-typedef struct {
-	Import *im;
-	BdbTxn *txn;
-	guint64 written;
-} Writer;
-
 static gboolean
 write_entry (Import *im, BdbTable table, BdbSuppression *s, const char *soft_addr,
-             const BdbSoftCounter *soft, gpointer data, GError **error)
+             const BdbSoftCounter *soft, GError **error)
 {
-	Writer *w = data;
+	BdbTxn *txn = im->sink_data;
 	gboolean ok;
 	if (soft) {
-		ok = bdb_txn_put_soft (w->txn, soft_addr, soft, error);
+		ok = bdb_txn_put_soft (txn, soft_addr, soft, error);
 	} else {
-		ok = bdb_policy_merge (&im->policy, w->txn, table, s, error);
+		ok = bdb_policy_merge (&im->policy, txn, table, s, error);
 		bdb_suppression_free (s);
 	}
-	w->written++;
 	return ok;
+}
+
+static gboolean
+read_all (Import *im, ImportSink sink, gpointer data, GError **error)
+{
+	im->sink = sink;
+	im->sink_data = data;
+	im->entries = im->soft = im->other = 0;  /* again after a map resize */
+	return im->read (im, error);
 }
 
 static gboolean
 write_all (BdbTxn *txn, gpointer data, GError **error)
 {
-	Writer *w = data;
-	w->txn = txn;
-	w->written = 0;  /* re-run after a map resize */
-	return read_entries (w->im, write_entry, w, error);
+	return read_all (data, write_entry, txn, error);
 }
 
+/* Which shape: JSON by its keys, else CSV by its header. */
 static gboolean
-detect_format (Import *im, GError **error)
+detect (Import *im, GError **error)
 {
 	FILE *in = g_fopen (im->path, "r");
 	if (!in) {
@@ -509,61 +269,22 @@ detect_format (Import *im, GError **error)
 		             "cannot open: %s", g_strerror (errno));
 		return FALSE;
 	}
-	char first[4096] = "";
-	if (!fgets (first, sizeof first, in))
-		first[0] = '\0';
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	/* The first line that is not blank. */
+	while ((n = getline (&line, &cap, in)) >= 0 && !*g_strstrip (line))
+		;
 	fclose (in);
-	if (g_str_has_prefix (first, "{\"bouncedb_export\":")) {
-		im->format = FMT_BOUNCEDB_JSONL;
-		return TRUE;
-	}
-	if (first[0] == '{' || first[0] == '[') {
-		im->format = FMT_SES_JSON;
-		return TRUE;
-	}
-	im->format = g_str_has_prefix (first, "# bouncedb export v") ? FMT_BOUNCEDB_CSV : FMT_CSV;
-	if (im->format == FMT_BOUNCEDB_CSV && !g_str_has_prefix (first, "# bouncedb export v1 ")) {
-		g_set_error (error, BDB_ERROR, BDB_ERROR_DB_VERSION, "line 1: export written by a newer bouncedb");
+	g_autofree char *first = n >= 0 ? line : (free (line), NULL);
+	if (!first) {
+		g_set_error (error, BDB_ERROR, BDB_ERROR_PARSE, "empty file: no entries");
 		return FALSE;
 	}
-	/* The header row: the first line that is not a comment. */
-	in = g_fopen (im->path, "r");
-	guint64 line = 0;
-	gboolean eof;
-	GPtrArray *hdr = NULL;
-	while ((hdr = csv_record (in, &line, &eof))) {
-		if (((char *) hdr->pdata[0])[0] != '#')
-			break;
-		g_ptr_array_unref (hdr);
-	}
-	fclose (in);
-	if (!hdr) {
-		g_set_error (error, BDB_ERROR, BDB_ERROR_PARSE, "empty file");
-		return FALSE;
-	}
-	im->header = hdr;
-	/* bouncedb's own CSV export is known by its header row. */
-	if (cli_csv_is_suppression_header (hdr))
-		im->format = FMT_BOUNCEDB_CSV;
-	if (im->format == FMT_BOUNCEDB_CSV)
-		return TRUE;
-	im->c_addr = find_column (hdr, (const char *const[]) {
-		"email", "emailaddress", "address", "recipient", "mail", "emailid", "to", NULL });
-	im->c_reason = find_column (hdr, (const char *const[]) {
-		"reason", "suppressionreason", "type", "bouncetype", NULL });
-	im->c_code = find_column (hdr, (const char *const[]) { "code", "replycode", "smtpcode", NULL });
-	im->c_error = find_column (hdr, (const char *const[]) {
-		"error", "diagnostic", "description", "details", "message", NULL });
-	im->c_status = find_column (hdr, (const char *const[]) { "status", "enhancedstatus", NULL });
-	im->c_date = find_column (hdr, (const char *const[]) {
-		"createdat", "created", "date", "timestamp", "lastupdatetime", "lastupdatedtimestamp",
-		"lastseen", "bouncedat", "time", NULL });
-	if (im->c_addr < 0) {
-		g_set_error (error, BDB_ERROR, BDB_ERROR_PARSE,
-		             "line 1: no email/address column in the header");
-		return FALSE;
-	}
-	return TRUE;
+	const char *p = g_str_has_prefix (first, "\xef\xbb\xbf") ? first + 3 : first;
+	if (*p == '{' || *p == '[')
+		return import_json_detect (im, error);
+	return import_csv_detect (im, p, error);
 }
 
 int
@@ -573,16 +294,17 @@ cmd_import (Cli *cli, int argc, char **argv)
 	gboolean dry_run = FALSE;
 	GOptionEntry entries[] = {
 		{ "reason", 'r', 0, G_OPTION_ARG_STRING, &reason,
-		  "Reason for rows that give none (default: undefined; e.g. feedback for a complaints list)", "REASON" },
+		  "Reason for entries that give none, such as feedback for a list of complaints", "REASON" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Check the file only", NULL },
 		{ NULL },
 	};
-	int status = cli_parse_options (cli, "FILE is a bouncedb export (CSV or JSON Lines) or an ESP's suppression\n"
-	                            "export: any CSV whose header names an email or address column, such as\n"
-	                            "Mailgun (address,code,error,created_at), SendGrid (email,created,reason,status),\n"
-	                            "Postmark (EmailAddress,SuppressionReason,...), Amazon SES (CSV or the JSON of\n"
-	                            "'aws sesv2 list-suppressed-destinations').  A bad row stops the import with\n"
-	                            "its line number; nothing is imported then.  Importing twice is harmless.\n"
+	int status = cli_parse_options (cli, "FILE is a bouncedb export (CSV or JSON Lines) or an ESP's: Amazon SES\n"
+	                            "('aws sesv2 list-suppressed-destinations' JSON, event records, the bulk\n"
+	                            "suppression format), Postmark (bounces or suppressions JSON), SendGrid and\n"
+	                            "Mailgun (suppression lists' JSON), or a CSV whose header names an email or\n"
+	                            "address column (comma, semicolon or tab).  Temporary (soft) failures are\n"
+	                            "skipped and counted.  A bad entry stops the import with its line; nothing\n"
+	                            "is imported then.  Importing twice is harmless.\n"
 	                            "\n"
 	                            "Examples:\n"
 	                            "  bouncedb import backup.jsonl\n"
@@ -594,13 +316,17 @@ cmd_import (Cli *cli, int argc, char **argv)
 		cli_warn (cli, "give one FILE (or - for standard input)");
 		return EX_USAGE;
 	}
+	if (reason && !cli_suppression_reason_known (reason)) {
+		cli_warn (cli, "unknown reason '%s' (see bouncedb(1), REASONS)", reason);
+		return EX_USAGE;
+	}
 	Import im = { 0 };
 	im.cli = cli;
 	im.now = cli_now ();
-	im.c_addr = im.c_reason = im.c_code = im.c_error = im.c_status = im.c_date = im.c_table = -1;
-	im.default_reason = g_strdup (reason ? reason : "undefined");
+	im.c_addr = im.c_reason = im.c_type = im.c_code = im.c_error = im.c_status = im.c_date = -1;
+	im.default_reason = reason;
 	GError *error = NULL;
-	g_autofree char *tmp = NULL;
+	g_autofree char *tmp = NULL, *safe = NULL;
 	im.path = argv[1];
 	if (strcmp (argv[1], "-") == 0) {
 		/* Two passes need a file: keep standard input in a temporary one. */
@@ -614,29 +340,41 @@ cmd_import (Cli *cli, int argc, char **argv)
 			close (fd);
 		im.path = tmp;
 	}
+	g_autofree char *base = g_path_get_basename (argv[1]);
+	im.note = g_strdup_printf ("imported from %s", base);
 	im.rules = cli_rules (cli, &error);
-	if (!im.rules || !cli_policy (cli, &im.policy, &error) || !detect_format (&im, &error) ||
-	    !read_entries (&im, check_entry, NULL, &error)) {
+	if (!im.rules || !cli_policy (cli, &im.policy, &error) || !detect (&im, &error) ||
+	    !read_all (&im, check_entry, NULL, &error)) {
 		status = cli_fail (cli, argv[1], &error);
 		goto out;
 	}
-	guint64 rows = im.rows;
+	if (!im.entries && !im.soft && !im.other && !im.own) {
+		cli_warn (cli, "'%s': no entries in this %s", argv[1], im.shape);
+		status = EX_DATAERR;
+		goto out;
+	}
+	guint64 merged = im.entries, soft = im.soft, other = im.other;
 	if (!dry_run) {
-		Writer w = { &im, NULL, 0 };
 		if ((status = cli_open (cli)) != EX_OK)
 			goto out;
-		if (!bdb_store_write (cli->store, write_all, &w, &error)) {
+		if (!bdb_store_write (cli->store, write_all, &im, &error)) {
 			status = cli_fail (cli, argv[1], &error);
 			goto out;
 		}
 	}
-	fprintf (stderr, "bouncedb: import: %" G_GUINT64_FORMAT " entries %s from '%s'\n", rows,
-	         dry_run ? "checked" : "merged", argv[1]);
+	safe = cli_safe (argv[1]);
+	fprintf (stderr, "bouncedb: import: %" G_GUINT64_FORMAT " entries %s from '%s' (%s)", merged,
+	         dry_run ? "checked" : "merged", safe, im.shape);
+	if (soft)
+		fprintf (stderr, "; %" G_GUINT64_FORMAT " temporary failures skipped", soft);
+	if (other)
+		fprintf (stderr, "; %" G_GUINT64_FORMAT " records that are no failure skipped", other);
+	fputc ('\n', stderr);
 out:
 	if (im.header)
 		g_ptr_array_unref (im.header);
 	bdb_rules_free (im.rules);
-	g_free (im.default_reason);
+	g_free (im.note);
 	if (tmp)
 		g_unlink (tmp);
 	return cli_finish (cli, status);
