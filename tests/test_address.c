@@ -160,6 +160,44 @@ test_rfc5321_lengths (void **state)
 	assert_null (idn_out);
 }
 
+/* Mailboxes as lists write them (mailman members): one address inside,
+ * or none. */
+static void
+test_mailbox (void **state)
+{
+	static const struct {
+		const char *input;
+		const char *want;   /* NULL: refused */
+	} mailboxes[] = {
+		{ "Bob Person <Bob@Example.NET>", "bob@example.net" },
+		{ "\"Person, Bob\" <bob@example.net>", "bob@example.net" },
+		{ "bob@example.net (Bob Person)", "bob@example.net" },
+		{ "\"Bob (x)\" <bob@example.net> (a (nested) comment)", "bob@example.net" },
+		{ "=?UTF-8?Q?B=C3=B6b?= <bob@example.net>", "bob@example.net" },
+		{ "<bob@example.net>", "bob@example.net" },
+		{ "M\xc3\xbcller <m@b\xc3\xbc" "cher.example>", "m@xn--bcher-kva.example" },
+		{ "Bob <bob@example.net>, Al <al@example.net>", NULL },  /* two */
+		{ "Friends: a@example.net, b@example.net;", NULL },      /* a group */
+		{ "bob@example.net extra", NULL },
+		{ "Bob Person bob@example.net", NULL },
+		{ "Bob <>", NULL },
+		{ "not an address", NULL },
+		{ "", NULL },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS (mailboxes); i++) {
+		GError *error = NULL;
+		g_autofree char *got = bdb_address_from_mailbox (mailboxes[i].input, 0, &error);
+		if (mailboxes[i].want) {
+			assert_non_null (got);
+			assert_string_equal (got, mailboxes[i].want);
+		} else {
+			assert_null (got);
+			assert_true (g_error_matches (error, BDB_ERROR, BDB_ERROR_INVALID));
+		}
+		g_clear_error (&error);
+	}
+}
+
 int
 main (void)
 {
@@ -168,6 +206,7 @@ main (void)
 		cmocka_unit_test (test_rfc5321_lengths),
 		cmocka_unit_test (test_domain),
 		cmocka_unit_test (test_xtext),
+		cmocka_unit_test (test_mailbox),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

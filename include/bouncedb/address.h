@@ -34,6 +34,14 @@ typedef enum {
 BDB_API char *bdb_address_normalize (const char *text, BdbAddressFlags flags,
                                      GError **error);
 
+/* The address of one RFC 5322 mailbox as lists write them: "Name <addr>",
+ * "\"Last, First\" <addr>", "addr (comment)", or a bare addr-spec; not a
+ * group, not two addresses.  Normalised as by bdb_address_normalize()
+ * with @flags (and BDB_ADDRESS_STRICT for the address inside).  A new
+ * string (g_free()), or NULL with @error set to BDB_ERROR_INVALID.  This
+ * one uses GMime (loaded on the first call). */
+BDB_API char *bdb_address_from_mailbox (const char *text, BdbAddressFlags flags, GError **error);
+
 /* The domain part of a normalised address (after the last '@'), or NULL.
  * Borrowed: points into @address. */
 BDB_API const char *bdb_address_domain (const char *address);

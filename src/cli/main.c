@@ -11,8 +11,10 @@
  * query commands itself and links only GLib, LMDB and libidn2: a list
  * manager runs `bouncedb check` per address, and loading GMime with GIO
  * and GPGME would be most of its time.  For the commands that read mail
- * or apply policy it executes `bouncedb-full` (every command, linked with
- * everything) with the same arguments.
+ * or apply policy, and for filter (a list of mailboxes is GMime's to
+ * read; one process per list, its start-up is nothing), it executes
+ * `bouncedb-full` (every command, linked with everything) with the same
+ * arguments.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +37,7 @@ static const CliCommand commands[] = {
 	{ "ingest", FULL (cmd_ingest), "< MESSAGE", "Store the bounce read from standard input (for MTA pipe delivery).", CLI_STORE_WRITE, CLI_PIPE },
 	{ "sweep", FULL (cmd_sweep), "[MAILDIR...]", "Store every bounce of Maildirs and mboxes in the database.", CLI_STORE_WRITE, 0 },
 	{ "check", cmd_check, "ADDRESS...", "May these addresses be mailed? (exit 1 if one is suppressed)", CLI_STORE_READ, 0 },
-	{ "filter", cmd_filter, "< LIST", "Keep only the addresses of a list that may be mailed.", CLI_STORE_READ, 0 },
+	{ "filter", FULL (cmd_filter), "< LIST", "Keep only the addresses of a list that may be mailed.", CLI_STORE_READ, 0 },
 	{ "show", cmd_show, "ADDRESS | DOMAIN", "Show everything known about an address or a domain.", CLI_STORE_READ, 0 },
 	{ "list", cmd_list, "", "List suppressions (text, JSON Lines or CSV).", CLI_STORE_READ, 0 },
 	{ "stats", cmd_stats, "", "Summarise bounces: reasons, domains, codes, and our own problems.", CLI_STORE_READ, 0 },
