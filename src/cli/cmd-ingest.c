@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "postfix-transport.h"  /* generated from contrib/postfix/master.cf */
 
 typedef struct {
 	const BdbPolicy *policy;
@@ -117,10 +118,13 @@ cmd_ingest (Cli *cli, int argc, char **argv)
 	int status = cli_parse_options (cli, "Exit status: 0 when the message was stored or kept, 75 (EX_TEMPFAIL) when\n"
 	                            "anything local failed: the MTA then keeps the message and tries again.\n"
 	                            "\n"
-	                            "Examples:\n"
-	                            "  procmail:  | bouncedb ingest --db /var/lib/bouncedb\n"
-	                            "  Postfix master.cf:  bouncedb unix - n n - - pipe\n"
-	                            "      flags=Rq user=bouncedb argv=/usr/bin/bouncedb ingest",
+	                            "Example:\n"
+	                            "  bouncedb ingest --db /var/lib/bouncedb < bounce.eml\n"
+	                            "\n"
+	                            "A procmail recipe (contrib/procmail/bouncedb.rc) pipes to it:\n"
+	                            "  | bouncedb ingest --db /var/lib/bouncedb\n"
+	                            "A Postfix transport in master.cf (contrib/postfix/master.cf):"
+	                            BDB_POSTFIX_TRANSPORT,
 	                                entries, &argc, &argv);
 	if (status != EX_OK)
 		return status;

@@ -41,7 +41,9 @@ cmd_prune (Cli *cli, int argc, char **argv)
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the counts as JSON", NULL },
 		{ NULL },
 	};
-	int status = cli_parse_options (cli, "Example (a daily cron job):\n  bouncedb prune && bouncedb prune --compact   # weekly",
+	int status = cli_parse_options (cli, "Examples:\n"
+	                            "  bouncedb prune              # daily, from cron or a systemd timer\n"
+	                            "  bouncedb prune --compact    # now and then: the file shrinks",
 	                                entries, &argc, &argv);
 	if (status != EX_OK)
 		return status;

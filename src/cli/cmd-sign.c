@@ -22,11 +22,11 @@ cmd_sign (Cli *cli, int argc, char **argv)
 	                            "address within [verify] max_age_days (7).  The key file holds lines\n"
 	                            "\"KEYID SECRET\"; the first key signs, all verify (rotation).\n"
 	                            "\n"
-	                            "Example:\n"
+	                            "Examples (the comments are what they print):\n"
 	                            "  bouncedb sign --base bounces@lists.example.org alice@example.com\n"
-	                            "  -> bounces+k1.20415.3f1c0a9b2e7d@lists.example.org\n"
+	                            "      # bounces+k1.20415.3f1c0a9b2e7d@lists.example.org\n"
 	                            "  bouncedb sign --verp --base bounces@lists.example.org alice@example.com\n"
-	                            "  -> bounces+alice=example.com+k1.20415.3f1c0a9b2e7d@lists.example.org",
+	                            "      # bounces+alice=example.com+k1.20415.3f1c0a9b2e7d@lists.example.org",
 	                                entries, &argc, &argv);
 	if (status != EX_OK)
 		return status;

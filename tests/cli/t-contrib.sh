@@ -127,6 +127,19 @@ awk '/^\.SH BUGS/ { on = 1; next } /^\.SH/ { on = 0 } on' "$M1" |
 ok
 [ "$(cat "$TMP/bugs-codes")" = "75 " ] || fail "bouncedb.1 BUGS gives the exit statuses $(cat "$TMP/bugs-codes"); ingest uses only 75"
 
+# The Postfix transport has one source, contrib/postfix/master.cf: ingest
+# --help prints it (the build reads it), and bouncedb(1) has the same lines.
+grep -v '^#' "$C/postfix/master.cf" | tr -s ' ' >"$TMP/transport"
+expect_grep "flags=ORq" "$TMP/transport" "master.cf: the transport's flags"
+"$B" ingest --help | sed 's/^ *//' | tr -s ' ' >"$TMP/ingest-help"
+sed -e 's/\\-/-/g' "$M1" | sed 's/^ *//' | tr -s ' ' >"$TMP/man-text"
+while read -r line; do
+	ok
+	grep -qxF -- "$line" "$TMP/ingest-help" || fail "ingest --help lacks master.cf's '$line'"
+	ok
+	grep -qxF -- "$line" "$TMP/man-text" || fail "bouncedb.1 lacks master.cf's '$line'"
+done <"$TMP/transport"
+
 # The keys bouncedb knows are one table (src/cli/config-keys.c, printed by
 # `config keys`): every key the code reads is in it, and bouncedb.conf(5)
 # and contrib/bouncedb.conf.example have exactly its keys, with its types
