@@ -94,7 +94,7 @@ cmd_export (Cli *cli, int argc, char **argv)
 	g_autofree char *format = NULL, *output = NULL;
 	gboolean header_comment = FALSE;
 	GOptionEntry entries[] = {
-		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv or jsonl (default jsonl: includes soft counters)", "FORMAT" },
+		{ "format", 0, 0, G_OPTION_ARG_STRING, &format, "csv or jsonl (default jsonl: includes soft counters)", "FORMAT" },
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (safely: tmp, fsync, rename)", "FILE" },
 		{ "header-comment", 0, 0, G_OPTION_ARG_NONE, &header_comment,
 		  "CSV: start with a '# bouncedb export v1 TIME' line (bouncedb 0.1's format)", NULL },

@@ -85,7 +85,7 @@ cmd_list (Cli *cli, int argc, char **argv)
 		{ "until", 0, 0, G_OPTION_ARG_STRING, &until, "First seen on or before T", "T" },
 		{ "domains", 0, 0, G_OPTION_ARG_NONE, &domains_only, "List domain suppressions only", NULL },
 		{ "all", 'a', 0, G_OPTION_ARG_NONE, &a.all, "Include expired entries and remembered removals", NULL },
-		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format,
+		{ "format", 0, 0, G_OPTION_ARG_STRING, &format,
 		  "text (the default), jsonl (JSON Lines) or csv (the columns of export --format csv)", "FORMAT" },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &a.json, "The same as --format jsonl", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &a.csv, "The same as --format csv", NULL },

@@ -7,7 +7,7 @@
 export BOUNCEDB_NOW=1795000000
 DB=$TMP/db
 B=$BOUNCEDB
-COMMANDS="parse explain ingest sweep check filter show list stats export import add remove prune sign config"
+COMMANDS="parse explain ingest sweep check filter show list stats events publish apply hooks export import add remove prune serve sign config"
 
 # --db before the command, and "--" before an address.
 expect_status 0 "--db before the command" -- $B --db "$DB" add --reason manual -- gone@example.com
@@ -24,6 +24,7 @@ expect_status 0 "remove --" -- $B remove --db "$DB" -- gone@example.com
 expect_status 0 "list --" -- $B list --db "$DB" --
 expect_status 0 "stats --" -- $B stats --db "$DB" --
 expect_status 0 "export --" -- $B export --db "$DB" --
+expect_status 0 "events --" -- $B events --db "$DB" --
 expect_status 0 "prune --" -- $B prune --db "$DB" --
 printf 'a@example.com\n' >"$TMP/list"
 expect_status 0 "filter --" -- sh -c "$B filter --db '$DB' -- < '$TMP/list'"
