@@ -27,7 +27,7 @@ command -v jq >/dev/null || printf '#!/bin/sh\ncat >/dev/null\n' >"$TMP/bin/jq"
 chmod +x "$TMP/bin"/*
 export PATH="$TMP/bin:$PATH"
 
-# The configuration (a key file for sign, serve's sockets) and the default
+# The configuration (a key file for sign, serve's sockets, a hook) and the default
 # database.
 printf 'k1 a-secret-that-is-long-enough-for-hmac\n' >"$TMP/keys"
 chmod 600 "$TMP/keys"
@@ -35,6 +35,8 @@ chmod 600 "$TMP/keys"
 mkdir -p "$ROOT/run/bouncedb"
 printf '[verify]\nkey_file = %s\n[serve]\nsocketmap = unix:%s/run/bouncedb/socketmap\npolicy = unix:%s/run/bouncedb/policy\nhttp = unix:%s/run/bouncedb/http\n' \
 	"$TMP/keys" "$ROOT" "$ROOT" "$ROOT" >"$ROOT/etc/bouncedb.conf"
+# hooks' examples run the hooks of the file: one list manager.
+printf '[hooks]\nlists.command = my-list-manager-sync\n' >>"$ROOT/etc/bouncedb.conf"
 export BOUNCEDB_CONFIG="$ROOT/etc/bouncedb.conf"
 export BOUNCEDB_DB="$TMP/db"
 
