@@ -151,7 +151,7 @@ sed -n -E 's/.*(g_key_file_get_[[:lower:]_]+|cli_config_size|cli_config_uint|cli
 expect_grep "database map_size" "$TMP/keys" "config keys found in src/cli"
 expect_status 0 "config keys" -- "$B" config keys
 # (not the keys their user names: [expiry] REASON, [hooks] NAME.SETTING)
-grep -v '^[a-z]*	[A-Z]' "$TMP/out" >"$TMP/table"
+grep -v '^[[:lower:]]*	[[:upper:]]' "$TMP/out" >"$TMP/table"
 expect_grep "^database	map_size	size	64M$" "$TMP/table" "config keys: section, key, type, default"
 while read -r section key; do
 	ok
