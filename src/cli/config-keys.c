@@ -50,7 +50,7 @@ static const ConfKey database_keys[] = {
 	{ "map_size_max", CONF_SIZE, "16G" },
 	{ "lock_timeout_ms", CONF_NUMBER, "10000" },
 	{ "group", CONF_STRING, NULL },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 static const ConfKey policy_keys[] = {
@@ -62,19 +62,19 @@ static const ConfKey policy_keys[] = {
 	{ "keep_local_case", CONF_BOOLEAN, "false" },
 	{ "inactive_expiry", CONF_DURATION, "180d" },
 	{ "domain_expiry", CONF_DURATION, "90d" },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 /* [expiry] takes reason names as keys: these two have defaults. */
 static const ConfKey expiry_keys[] = {
 	{ "hostunknown", CONF_DURATION, "90d" },
 	{ "notaccept", CONF_DURATION, "90d" },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 static const ConfKey classify_keys[] = {
 	{ "rules_file", CONF_PATH, NULL },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 static const ConfKey limits_keys[] = {
@@ -87,17 +87,17 @@ static const ConfKey limits_keys[] = {
 	{ "max_headers", CONF_NUMBER, "10000" },
 	{ "max_parts", CONF_NUMBER, "1000" },
 	{ "max_address_bytes", CONF_SIZE, "8k" },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 static const ConfKey parse_keys[] = {
 	{ "keep_headers", CONF_LIST, NULL },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 static const ConfKey ingest_keys[] = {
 	{ "keep", CONF_PATH, NULL },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 static const ConfKey sweep_keys[] = {
@@ -105,12 +105,12 @@ static const ConfKey sweep_keys[] = {
 	{ "batch", CONF_NUMBER, "500" },
 	{ "threads", CONF_NUMBER, "0" },
 	{ "quarantine", CONF_PATH, NULL },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 static const ConfKey feed_keys[] = {
 	{ "campaign_headers", CONF_LIST, "X-Campaign-ID;X-Campaign;X-Mailgun-Campaign-Id" },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 /* serve's listeners: unix:PATH, inet:HOST:PORT, HOST:PORT, PORT or none
@@ -135,7 +135,7 @@ static const ConfKey serve_keys[] = {
 	{ "max_attributes", CONF_NUMBER, "100" },
 	{ "max_request_size", CONF_SIZE, "16M" },
 	{ "metrics_interval", CONF_DURATION, "60" },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 static const ConfKey verify_keys[] = {
@@ -143,7 +143,7 @@ static const ConfKey verify_keys[] = {
 	{ "key_file", CONF_PATH, NULL },
 	{ "base", CONF_ADDRESS, NULL },
 	{ "max_age_days", CONF_NUMBER, "7" },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 /* Keys named by their user, in forms: */
@@ -151,7 +151,7 @@ static const ConfKey verify_keys[] = {
 /* [expiry] REASON: a reason name. */
 static const ConfKey reason_forms[] = {
 	{ "REASON", CONF_DURATION, NULL },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 /* [hooks] NAME.SETTING (hook-config.c reads them). */
@@ -160,7 +160,7 @@ static const ConfKey hook_forms[] = {
 	{ "NAME.dispositions", CONF_LIST, NULL },
 	{ "NAME.changes", CONF_LIST, NULL },
 	{ "NAME.timeout", CONF_DURATION, "60s" },
-	{ NULL },
+	{ NULL, CONF_STRING, NULL },
 };
 
 typedef struct {
@@ -465,12 +465,13 @@ check_key (GKeyFile *kf, const Entry *e, const ConfSection *s, GPtrArray *proble
 		g_autofree char *safe = cli_safe (e->key);
 		Guess g = { e->key, NULL, G_MAXUINT, NULL };
 		consider_keys (&g, s, e->key);
-		g_autofree char *owned = g.owned;
 		if (g.best) {
 			problem (problems, e->line, "[%s] %s is not a %s bouncedb knows (did you mean %s?)", s->name,
 			         safe, what, g.best);
+			g_free (g.owned);
 			return;
 		}
+		g_free (g.owned);
 		const char *dot = strrchr (e->key, '.');
 		g_autofree char *setting = dot ? g_strconcat ("NAME", dot, NULL) : NULL;
 		if (s->form_of == hook_form && setting && find_form (s, setting)) {
