@@ -143,7 +143,7 @@ cmd_apply (Cli *cli, int argc, char **argv)
 		  "The consumer group: one per database that applies the stream (with --redis)", "NAME" },
 		{ "consumer", 0, 0, G_OPTION_ARG_STRING, &consumer, "The consumer's name in the group (default: the group's)", "NAME" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli,
 	                                "The input is what 'bouncedb events --json' prints on another host.  Each\n"

@@ -16,7 +16,7 @@ cmd_check (Cli *cli, int argc, char **argv)
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "One JSON object per address", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "One line per ADDRESS: the address as given, ok, suppressed or invalid, the\n"
 	                            "reason, since when, and the normalised address looked up, separated by tabs.\n"

@@ -148,7 +148,7 @@ cmd_events (Cli *cli, int argc, char **argv)
 		{ "since", 0, 0, G_OPTION_ARG_INT64, &since, "Only changes after this sequence number", "SEQ" },
 		{ "follow", 'f', 0, G_OPTION_ARG_NONE, &follow_opt, "Keep printing changes as they commit", NULL },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "One JSON object per change (JSON Lines)", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli,
 	                                "Each change has a sequence number, one more than the last, in the order\n"

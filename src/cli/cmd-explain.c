@@ -78,7 +78,7 @@ cmd_explain (Cli *cli, int argc, char **argv)
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines (records with rule and evidence)", NULL },
 		{ "no-layouts", 0, 0, G_OPTION_ARG_NONE, &no_layouts,
 		  "Read with the standard reports and the general reader only, without the MTA-family layouts", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Example:\n"
 	                            "  bouncedb explain ~/Maildir/.bounces/cur/1700000000.M1P2.host:2,S\n"

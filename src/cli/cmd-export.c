@@ -98,7 +98,7 @@ cmd_export (Cli *cli, int argc, char **argv)
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (safely: tmp, fsync, rename)", "FILE" },
 		{ "header-comment", 0, 0, G_OPTION_ARG_NONE, &header_comment,
 		  "CSV: start with a '# bouncedb export v1 TIME' line (bouncedb 0.1's format)", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Examples:\n"
 	                            "  bouncedb export -o backup.jsonl\n"

@@ -219,7 +219,7 @@ cmd_filter (Cli *cli, int argc, char **argv)
 		  "Lines without a valid address: drop (default) or pass (unless a suppressed address is in them)", "drop|pass" },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &f.json, "One JSON object per line written", NULL },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &f.quiet, "Do not report malformed lines", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "A line is an address, or a mailbox such as 'Bob Person <bob@example.net>'\n"
 	                            "(the output of 'mailman members'); the line is written as it came.\n"

@@ -517,7 +517,7 @@ cmd_hooks (Cli *cli, int argc, char **argv)
 		{ "forget", 0, 0, G_OPTION_ARG_STRING, &forget_name,
 		  "Drop the cursor of a hook removed from the configuration", "NAME" },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "One JSON object per hook", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli,
 	                                "Each hook of [hooks] in bouncedb.conf is a command run once for each change\n"

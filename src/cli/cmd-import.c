@@ -296,7 +296,7 @@ cmd_import (Cli *cli, int argc, char **argv)
 		{ "reason", 'r', 0, G_OPTION_ARG_STRING, &reason,
 		  "Reason for entries that give none, such as feedback for a list of complaints", "REASON" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Check the file only", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "FILE is a bouncedb export (CSV or JSON Lines) or an ESP's: Amazon SES\n"
 	                            "('aws sesv2 list-suppressed-destinations' JSON, event records, the bulk\n"

@@ -113,7 +113,7 @@ cmd_ingest (Cli *cli, int argc, char **argv)
 		{ "keep", 'k', 0, G_OPTION_ARG_FILENAME, &keep_opt,
 		  "Maildir for messages that are not bounces or cannot be read (default: DB/quarantine)", "MAILDIR" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Say nothing about kept messages", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Exit status: 0 when the message was stored or kept, 75 (EX_TEMPFAIL) when\n"
 	                            "anything local failed: the MTA then keeps the message and tries again.\n"
@@ -141,7 +141,8 @@ cmd_ingest (Cli *cli, int argc, char **argv)
 	GError *error = NULL;
 
 	BdbParseOptions opts;
-	g_auto (GStrv) keep_headers = cli_parse_options_from_config (cli, &opts);
+	/* opts.keep_headers borrows these names: they live as long as opts. */
+	g_auto (GStrv) keep_headers G_GNUC_UNUSED = cli_parse_options_from_config (cli, &opts);
 	gboolean over = FALSE;
 	g_autoptr (GByteArray) buf = read_input (opts.max_message_size, &over, &error);
 	if (!buf) {

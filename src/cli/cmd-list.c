@@ -47,7 +47,6 @@ show_one (const BdbSuppression *s, gpointer data)
 	}
 	a->shown++;
 	g_autofree char *first = cli_format_time (s->first_seen);
-	g_autofree char *last = cli_format_time (s->last_seen);
 	g_autofree char *exp = s->expires ? cli_format_time (s->expires) : g_strdup ("never");
 	const char *state = s->state == BDB_STATE_REMOVED ? "removed" : "suppressed";
 	if (a->json) {
@@ -89,7 +88,7 @@ cmd_list (Cli *cli, int argc, char **argv)
 		  "text (the default), jsonl (JSON Lines) or csv (the columns of export --format csv)", "FORMAT" },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &a.json, "The same as --format jsonl", NULL },
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &a.csv, "The same as --format csv", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Examples:\n"
 	                            "  bouncedb list --reason userunknown --since 7d\n"

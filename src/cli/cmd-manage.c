@@ -91,7 +91,7 @@ cmd_add (Cli *cli, int argc, char **argv)
 		{ "reason", 'r', 0, G_OPTION_ARG_STRING, &reason, "Why (a reason name, manual, or unsubscribed)", "REASON" },
 		{ "note", 'N', 0, G_OPTION_ARG_STRING, &note, "A note kept with the suppression", "TEXT" },
 		{ "expires", 'e', 0, G_OPTION_ARG_STRING, &expires, "When it ends (2027-01-01, 90d, @SECONDS; default never)", "T" },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Examples:\n"
 	                            "  bouncedb add --reason manual --note 'asked by phone' bob@example.com\n"
@@ -122,7 +122,7 @@ int
 cmd_remove (Cli *cli, int argc, char **argv)
 {
 	GOptionEntry entries[] = {
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Reports dated before the removal will not suppress the address again.\n"
 	                            "\n"

@@ -169,7 +169,7 @@ cmd_parse (Cli *cli, int argc, char **argv)
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &args.verbose, "Say why a file gave no records", NULL },
 		{ "no-layouts", 0, 0, G_OPTION_ARG_NONE, &args.no_layouts,
 		  "Read with the standard reports and the general reader only, without the MTA-family layouts", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Each FILE holds one message, or is an mbox of messages; '-' reads one\n"
 	                            "message from standard input.\n"

@@ -39,7 +39,7 @@ cmd_prune (Cli *cli, int argc, char **argv)
 		  "Drop changes of the feed older than this that every hook and publisher has taken (default 90d)", "AGE" },
 		{ "compact", 0, 0, G_OPTION_ARG_NONE, &compact, "Then rewrite the database compactly", NULL },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the counts as JSON", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Examples:\n"
 	                            "  bouncedb prune              # daily, from cron or a systemd timer\n"

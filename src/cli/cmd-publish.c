@@ -105,7 +105,7 @@ cmd_publish (Cli *cli, int argc, char **argv)
 		{ "name", 0, 0, G_OPTION_ARG_STRING, &name,
 		  "The destination's name, for its cursor (default: the stream's, or 'stdout')", "NAME" },
 		{ "follow", 'f', 0, G_OPTION_ARG_NONE, &follow, "Keep publishing changes as they commit", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli,
 	                                "Sends the changes this database made itself (not those it took with\n"

@@ -548,7 +548,7 @@ cmd_serve (Cli *cli, int argc, char **argv)
 		  "Postfix policy service listener (default unix:/run/bouncedb/policy)", "ADDR" },
 		{ "http", 0, 0, G_OPTION_ARG_STRING, &http,
 		  "HTTP/JSON and /metrics listener (default unix:/run/bouncedb/http)", "ADDR" },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli,
 		"ADDR is unix:PATH, inet:HOST:PORT, HOST:PORT or PORT (on 127.0.0.1), or none.\n"

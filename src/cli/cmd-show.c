@@ -61,7 +61,7 @@ cmd_show (Cli *cli, int argc, char **argv)
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Example:\n  bouncedb show alice@example.com\n  bouncedb show --json example.com",
 	                                entries, &argc, &argv);

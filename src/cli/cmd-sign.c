@@ -15,7 +15,7 @@ cmd_sign (Cli *cli, int argc, char **argv)
 		{ "base", 'b', 0, G_OPTION_ARG_STRING, &base,
 		  "The bounce address to sign (default: [verify] base)", "ADDRESS" },
 		{ "date", 0, 0, G_OPTION_ARG_STRING, &date, "Sign for this day (default: today)", "T" },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "With [verify] enabled = true in bouncedb.conf, a report can suppress an\n"
 	                            "address only when it comes back to an envelope sender signed for that\n"

@@ -186,7 +186,7 @@ cmd_stats (Cli *cli, int argc, char **argv)
 		{ "since", 0, 0, G_OPTION_ARG_STRING, &since, "Only events on or after T (2026-11-01, 30d, @SECONDS)", "T" },
 		{ "top", 0, 0, G_OPTION_ARG_INT, &top, "Rows per table (default 10)", "N" },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &json, "One JSON object", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Examples:\n  bouncedb stats --since 7d\n  bouncedb stats --json --top 20",
 	                                entries, &argc, &argv);

@@ -613,7 +613,7 @@ cmd_sweep (Cli *cli, int argc, char **argv)
 		{ "threads", 0, 0, G_OPTION_ARG_INT, &threads,
 		  "Threads that parse, this one included (default: [sweep] threads, else one per processor)", "N" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar, no notice per quarantined message", NULL },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	int status = cli_parse_options (cli, "Reads new/ and the messages of cur/ not yet marked seen.  Stored messages\n"
 	                            "are marked processed only after the database has committed them, so the\n"
@@ -681,7 +681,8 @@ cmd_sweep (Cli *cli, int argc, char **argv)
 	if (!sw.rules || !cli_policy (cli, &sw.policy, &error)) {
 		return cli_fail (cli, cli->config_path, &error);
 	}
-	g_auto (GStrv) keep_headers = cli_parse_options_from_config (cli, &sw.popts);
+	/* sw.popts.keep_headers borrows these names: they live as long as sw. */
+	g_auto (GStrv) keep_headers G_GNUC_UNUSED = cli_parse_options_from_config (cli, &sw.popts);
 
 	g_autofree char *tmpdb = NULL;
 	g_autofree char *data_mdb = g_build_filename (cli_db_path (cli), "data.mdb", NULL);
