@@ -8,6 +8,7 @@
  * itself (the command table's CLI_OWN_CONFIG): a file that main could not
  * load is the one to be checked.
  */
+#include <grp.h>
 #include <string.h>
 #include "cli.h"
 
@@ -43,6 +44,18 @@ check (Cli *cli, const char *path)
 	g_autofree char *key_file = g_key_file_get_string (cli->config, "verify", "key_file", NULL);
 	if (key_file && !cli_signer (cli, NULL, &error))
 		return cli_fail (cli, path, &error);
+	/* What the commands refuse beyond the key table: the hooks' settings
+	 * (hooks, prune) and a group that does not exist (every writer: ingest
+	 * would exit 75 until the file is fixed). */
+	g_autoptr (GPtrArray) hooks = cli_hooks (cli, &error);
+	if (!hooks)
+		return cli_fail (cli, path, &error);
+	g_autofree char *group = g_key_file_get_string (cli->config, "database", "group", NULL);
+	if (group && *group && !getgrnam (group)) {
+		g_set_error (&error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+		             "[database] group: no group '%s'", group);
+		return cli_fail (cli, path, &error);
+	}
 	printf ("%s: ok\n", safe);
 	return EX_OK;
 }

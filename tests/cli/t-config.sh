@@ -97,6 +97,14 @@ printf '[classify]\nrules_file = %s\n' "$TMP/rules.txt" | conf badrules
 expect_status 78 "config check: a bad rules file" -- $B config check "$TMP/badrules.conf"
 printf '[verify]\nenabled = true\nkey_file = %s\n' "$TMP/no-keys" | conf nokeys
 expect_status 66 "config check loads the key file" -- $B config check "$TMP/nokeys.conf"
+printf '[hooks]\nx.timeout = 30s\n' | conf hooknocommand
+expect_status 78 "config check: a hook without a command" -- $B config check "$TMP/hooknocommand.conf"
+printf '[hooks]\nx.command = true\nx.timeout = never\n' | conf hooktimeout
+expect_status 78 "config check: a hook's timeout that hooks refuses" -- $B config check "$TMP/hooktimeout.conf"
+expect_grep "x.timeout" "$TMP/err" "config check: names the hook's key"
+printf '[database]\ngroup = no-such-group-bouncedb\n' | conf nogroup
+expect_status 78 "config check: a group that does not exist" -- $B config check "$TMP/nogroup.conf"
+expect_grep "no group 'no-such-group-bouncedb'" "$TMP/err" "config check: names the group"
 expect_status 64 "config without an action" -- $B config
 expect_status 0 "config keys" -- $B config keys
 expect_grep "^policy	soft_threshold	number	5$" "$TMP/out" "config keys: section, key, type, default"
