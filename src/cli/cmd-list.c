@@ -61,8 +61,9 @@ show_one (const BdbSuppression *s, gpointer data)
 	} else {
 		g_autofree char *key = cli_safe (s->key);
 		g_autofree char *reason = cli_safe (s->reason ? s->reason : "-");
+		g_autofree char *st = cli_safe (s->status ? s->status : "-");
 		printf ("%-40s %-10s %-9s %-15s %-8s %s  %s\n", key, state, bdb_suppression_kind_name (s->kind),
-		        reason, s->status ? s->status : "-", first, exp);
+		        reason, st, first, exp);
 	}
 	return TRUE;
 }

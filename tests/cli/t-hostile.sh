@@ -61,7 +61,8 @@ for name, data in msgs.items():
 # An ESP export with Latin-1 bytes, quotes and an escape sequence.
 with open(os.path.join(tmp, "esp.csv"), "wb") as f:
     f.write(b"email,reason,status\n"
-            b"grace@example.net,\"bounced \"\"hard\"\", \xe9t\xe9 \x1b[31m\",5.1.1\n")
+            b"grace@example.net,\"bounced \"\"hard\"\", \xe9t\xe9 \x1b[31m\",5.1.1\n"
+            b"heidi@example.net,bounced,5.1.1\x1b[2J\n")
 PY
 mkdir -p "$TMP/orig" && cp "$MD"/new/* "$TMP/orig/"
 
