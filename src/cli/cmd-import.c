@@ -329,15 +329,41 @@ cmd_import (Cli *cli, int argc, char **argv)
 	g_autofree char *tmp = NULL, *safe = NULL;
 	im.path = argv[1];
 	if (strcmp (argv[1], "-") == 0) {
-		/* Two passes need a file: keep standard input in a temporary one. */
-		int fd = g_file_open_tmp ("bouncedb-import-XXXXXX", &tmp, NULL);
+		/* Two passes need a file: keep standard input in a temporary one.
+		 * All of it, or nothing is imported: a full disk must not import
+		 * the first part of a list (and a cut line as an address). */
+		int fd = g_file_open_tmp ("bouncedb-import-XXXXXX", &tmp, &error);
+		gboolean copied = fd >= 0;
 		char buf[65536];
 		ssize_t n;
-		while (fd >= 0 && (n = read (STDIN_FILENO, buf, sizeof buf)) > 0)
-			if (write (fd, buf, (size_t) n) != n)
-				break;
-		if (fd >= 0)
-			close (fd);
+		int e = 0;
+		while (copied && (n = read (STDIN_FILENO, buf, sizeof buf)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			for (ssize_t off = 0, w; copied && n > 0 && off < n; off += w) {
+				if ((w = write (fd, buf + off, (size_t) (n - off))) < 0) {
+					w = 0;
+					if (errno != EINTR)
+						copied = FALSE;
+				}
+			}
+			if (n < 0 || !copied) {
+				e = errno;
+				copied = FALSE;
+			}
+		}
+		if (fd >= 0 && close (fd) != 0 && copied) {
+			e = errno;
+			copied = FALSE;
+		}
+		if (!copied) {
+			g_autofree char *why = g_strdup (error ? error->message : g_strerror (e ? e : EIO));
+			g_clear_error (&error);
+			g_set_error (&error, BDB_ERROR, BDB_ERROR_IO, "cannot keep standard input in a temporary file: %s", why);
+			if (tmp)
+				g_unlink (tmp);
+			return cli_finish (cli, cli_fail (cli, argv[1], &error));
+		}
 		im.path = tmp;
 	}
 	g_autofree char *base = g_path_get_basename (argv[1]);

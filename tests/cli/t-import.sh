@@ -228,4 +228,13 @@ $B export --db "$TMP/empty" --format csv -o "$S/empty.csv"
 expect_status 0 "import an empty bouncedb export (JSON Lines)" -- $B import --db "$TMP/db3" "$S/empty.jsonl"
 expect_status 0 "import an empty bouncedb export (CSV)" -- $B import --db "$TMP/db3" "$S/empty.csv"
 
+# Standard input that cannot be kept whole is an error, never part of a list
+# imported (a full disk wrote only the first part, and exit 0).
+expect_status 74 "import - of standard input that cannot be read" -- sh -c "$B import --db '$TMP/db5' - < '$TMP'"
+expect_grep "cannot keep standard input" "$TMP/err" "import -: says why"
+expect_status 74 "import - without a temporary directory" -- \
+	sh -c "printf 'x@example.net\n' | TMPDIR='$TMP/no-such-dir' $B import --db '$TMP/db5' -"
+[ ! -e "$TMP/db5" ] || fail "import -: a database was created although nothing could be read"
+ok
+
 done_testing
