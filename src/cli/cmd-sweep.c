@@ -302,8 +302,11 @@ finish_batch (Sweep *sw, GPtrArray *items)
 		const char *where = it->entry ? it->entry->path : "mbox message";
 		bdb_outcome_count (&sw->counts, it->outcome, it->report && bdb_report_n_records (it->report),
 		                   it->applied ? &it->stats : NULL);
-		if (it->outcome == BDB_OUTCOME_RETRY && it->error) {
-			/* Could not be read: say why, and leave it. */
+		/* Could not be read (a local error, which a retry may not meet):
+		 * say why, and leave it.  A message a failed batch merely left is
+		 * counted as left, whatever its own error. */
+		if (it->outcome == BDB_OUTCOME_RETRY && it->error && !it->report &&
+		    bdb_policy_outcome (NULL, it->error, NULL, NULL, NULL) == BDB_OUTCOME_RETRY) {
 			sw->unreadable++;
 			fail_with (sw, where, it->error);
 			continue;

@@ -124,19 +124,25 @@ ok
 # ENOSPC is "database full" (73) in its own words, and the summary says what
 # was stored and what was left for the next sweep.
 maildir "$MD"
-for i in $(seq 1 30); do dsn "disk$i@example.com" "disk$i" >"$MD/new/m$i"; done
+for i in $(seq 1 29); do dsn "disk$i@example.com" "disk$i" >"$MD/new/m$i"; done
+# Not mail at all: quarantined when its batch is stored; in a batch the
+# full disk leaves, it is left with the rest, not blamed as unreadable.
+head -c 300 /dev/urandom | tr -d '\n:' >"$MD/new/m30"
 DB=$TMP/disk-db
 # Commits: the one that opens the database, the first batch, then the disk is full.
 expect_status 73 "sweep onto a full disk" -- with_faults BDB_FAULT_COMMITS=2 $B sweep --json --batch 10 --db "$DB" "$MD"
 expect_grep "no space left on the device" "$TMP/err" "says the disk is full"
 [ "$(json_get "$TMP/out" stored)" -eq 10 ] && [ "$(json_get "$TMP/out" left)" -eq 20 ] \
-	&& [ "$(json_get "$TMP/out" messages)" -eq 30 ] || fail "summary of a sweep onto a full disk: $(cat "$TMP/out")"
+	&& [ "$(json_get "$TMP/out" messages)" -eq 30 ] && [ "$(json_get "$TMP/out" failed)" -eq 0 ] \
+	|| fail "summary of a sweep onto a full disk: $(cat "$TMP/out")"
+expect_no_grep "m30" "$TMP/err" "a message the full disk left is not reported as unreadable"
 [ "$(ls "$MD/new" | wc -l)" -eq 20 ] || fail "$(ls "$MD/new" | wc -l) messages left in new/, want 20"
 ok
 expect_status 73 "text summary onto a full disk" -- with_faults BDB_FAULT_COMMITS=1 $B sweep --batch 10 --db "$DB" "$MD"
 expect_grep "^20 messages: 0 stored .* 20 left for the next sweep" "$TMP/out" "the text summary says what was left"
 expect_status 0 "the next sweep, with room, stores the rest" -- $B sweep --json --batch 10 --db "$DB" "$MD"
-[ "$(json_get "$TMP/out" stored)" -eq 20 ] || fail "the rest was not stored: $(cat "$TMP/out")"
+[ "$(json_get "$TMP/out" stored)" -eq 19 ] && [ "$(json_get "$TMP/out" quarantined)" -eq 1 ] \
+	|| fail "the rest was not stored: $(cat "$TMP/out")"
 ok
 
 # The same on a real file system that fills up (root only: a 1 MiB tmpfs).
