@@ -111,6 +111,10 @@ cmd_export (Cli *cli, int argc, char **argv)
 		cli_warn (cli, "--format takes csv or jsonl");
 		return EX_USAGE;
 	}
+	if (header_comment && !csv) {
+		cli_warn (cli, "--header-comment goes with --format csv (JSON Lines starts with its header object)");
+		return EX_USAGE;
+	}
 	if ((status = cli_open (cli)) != EX_OK)
 		return status;
 

@@ -81,6 +81,10 @@ field (GPtrArray *rec, int col)
 	if (col < 0 || (guint) col >= rec->len)
 		return NULL;
 	char *v = g_strstrip (rec->pdata[col]);
+	/* A quote before a formula's first character is export's guard
+	 * against spreadsheets (cli_csv_cell()), not part of the value. */
+	if (v[0] == '\'' && v[1] && strchr ("=+-@", v[1]))
+		v++;
 	return *v ? v : NULL;
 }
 

@@ -58,11 +58,15 @@ cli_csv_cell (FILE *out, const char *s, gboolean last)
 {
 	/* Control characters escaped as in text output (a spreadsheet or a
 	 * terminal showing the file must not act on them), invalid UTF-8
-	 * too; a backslash stays itself, so that text without control
-	 * characters reads back (import) exactly as it was. */
+	 * too; a backslash stays itself.  A cell a spreadsheet would take for
+	 * a formula (=, +, - or @ first: "=HYPERLINK(...)" in a diagnostic)
+	 * starts with a quote, which import takes off again. */
 	g_autofree char *safe = escape_text (s, FALSE);
+	gboolean formula = safe[0] && strchr ("=+-@", safe[0]);
 	if (strpbrk (safe, ",\"")) {
 		fputc ('"', out);
+		if (formula)
+			fputc ('\'', out);
 		for (const char *p = safe; *p; p++) {
 			if (*p == '"')
 				fputc ('"', out);
@@ -70,6 +74,8 @@ cli_csv_cell (FILE *out, const char *s, gboolean last)
 		}
 		fputc ('"', out);
 	} else {
+		if (formula)
+			fputc ('\'', out);
 		fputs (safe, out);
 	}
 	fputc (last ? '\n' : ',', out);

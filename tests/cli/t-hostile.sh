@@ -186,6 +186,26 @@ expect_grep '\\x1B\[31mRED' "$TMP/list.csv" "list --csv shows ESC as \\x1B"
 csv_columns "$TMP/export.csv" 20 "export --format csv"
 no_raw_controls "$TMP/export.csv" "export --format csv"
 expect_grep '\\x1B\]0;title\\x07' "$TMP/export.csv" "export --format csv shows OSC and BEL escaped"
+
+# A note or a diagnostic a spreadsheet would run as a formula starts with a
+# quote in CSV, and import takes it off again.
+formula='=HYPERLINK("http://evil.example/","click")'
+expect_status 0 "add with a note like a formula" -- "$BOUNCEDB" add --db "$DB" --reason manual --note "$formula" formula@example.net
+expect_status 0 "export --format csv" -- "$BOUNCEDB" export --db "$DB" --format csv
+python3 - "$TMP/out" <<'PY' || fail "export --format csv: a cell starts like a formula"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+for row in rows:
+    for cell in row:
+        assert not cell or cell[0] not in "=+-@", (cell, row)
+assert any(c.startswith("'=HYPERLINK") for r in rows for c in r)
+PY
+ok
+cp "$TMP/out" "$TMP/formula.csv"
+expect_status 0 "import the CSV export into another database" -- "$BOUNCEDB" import --db "$TMP/formula-db" "$TMP/formula.csv"
+expect_status 0 "show the imported entry" -- "$BOUNCEDB" show --db "$TMP/formula-db" --json formula@example.net
+expect_grep '"note":"=HYPERLINK' "$TMP/out" "import takes the guard's quote off"
+expect_status 64 "--header-comment with JSON Lines" -- "$BOUNCEDB" export --db "$DB" --header-comment
 "$BOUNCEDB" export --db "$DB" >"$TMP/export.jsonl" 2>/dev/null
 json_lines "$TMP/export.jsonl" "export (JSON Lines)"
 
