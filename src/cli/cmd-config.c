@@ -45,16 +45,19 @@ check (Cli *cli, const char *path)
 	if (key_file && !cli_signer (cli, NULL, &error))
 		return cli_fail (cli, path, &error);
 	/* What the commands refuse beyond the key table: the hooks' settings
-	 * (hooks, prune) and a group that does not exist (every writer: ingest
-	 * would exit 75 until the file is fixed). */
+	 * (hooks, prune) and groups that do not exist (every writer: ingest
+	 * would exit 75 until the file is fixed; serve would not start). */
 	g_autoptr (GPtrArray) hooks = cli_hooks (cli, &error);
 	if (!hooks)
 		return cli_fail (cli, path, &error);
-	g_autofree char *group = g_key_file_get_string (cli->config, "database", "group", NULL);
-	if (group && *group && !getgrnam (group)) {
-		g_set_error (&error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-		             "[database] group: no group '%s'", group);
-		return cli_fail (cli, path, &error);
+	static const char *const groups[][2] = { { "database", "group" }, { "serve", "socket_group" } };
+	for (gsize i = 0; i < G_N_ELEMENTS (groups); i++) {
+		g_autofree char *group = g_key_file_get_string (cli->config, groups[i][0], groups[i][1], NULL);
+		if (group && *group && !getgrnam (group)) {
+			g_set_error (&error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[%s] %s: no group '%s'",
+			             groups[i][0], groups[i][1], group);
+			return cli_fail (cli, path, &error);
+		}
 	}
 	printf ("%s: ok\n", safe);
 	return EX_OK;

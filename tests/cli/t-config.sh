@@ -105,6 +105,9 @@ expect_grep "x.timeout" "$TMP/err" "config check: names the hook's key"
 printf '[database]\ngroup = no-such-group-bouncedb\n' | conf nogroup
 expect_status 78 "config check: a group that does not exist" -- $B config check "$TMP/nogroup.conf"
 expect_grep "no group 'no-such-group-bouncedb'" "$TMP/err" "config check: names the group"
+printf '[serve]\nsocket_group = no-such-group-bouncedb\n' | conf nosocketgroup
+expect_status 78 "config check: serve's socket group that does not exist" -- $B config check "$TMP/nosocketgroup.conf"
+expect_grep "\\[serve\\] socket_group: no group" "$TMP/err" "config check: names serve's key"
 expect_status 64 "config without an action" -- $B config
 expect_status 0 "config keys" -- $B config keys
 expect_grep "^policy	soft_threshold	number	5$" "$TMP/out" "config keys: section, key, type, default"
