@@ -99,6 +99,10 @@ cmd_list (Cli *cli, int argc, char **argv)
 	                                entries, &argc, &argv);
 	if (status != EX_OK)
 		return status;
+	if (format && strcmp (format, "text") == 0 && (a.csv || a.json)) {
+		cli_warn (cli, "give one format");
+		return EX_USAGE;
+	}
 	if (format && strcmp (format, "csv") == 0)
 		a.csv = TRUE;
 	else if (format && strcmp (format, "jsonl") == 0)

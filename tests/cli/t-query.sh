@@ -171,6 +171,8 @@ ok
 expect_status 0 "list --format jsonl" -- "$BOUNCEDB" list --format jsonl --db "$DB"
 expect_grep '^{"address":' "$TMP/out" "list --format jsonl"
 expect_status 64 "list --format xml" -- "$BOUNCEDB" list --format xml --db "$DB"
+expect_status 64 "list --format text --json: two formats" -- "$BOUNCEDB" list --format text --json --db "$DB"
+expect_status 64 "list --format jsonl --csv: two formats" -- "$BOUNCEDB" list --format jsonl --csv --db "$DB"
 expect_status 0 "export --header-comment" -- "$BOUNCEDB" export --format csv --header-comment --db "$DB" -o "$TMP/old.csv"
 head -1 "$TMP/old.csv" | grep -q '^# bouncedb export v1 ' || fail "--header-comment: no comment line"
 ok
