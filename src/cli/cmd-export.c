@@ -122,6 +122,7 @@ cmd_export (Cli *cli, int argc, char **argv)
 	g_autofree char *tmp = NULL;
 	if (output && !(out = open_output (cli, output, &tmp)))
 		return EX_CANTCREAT;
+	errno = 0;  /* a failed write's errno, for the end (a full disk) */
 	GError *error = NULL;
 	BdbTxn *txn = cli->txn;
 	Export e = { out, csv, BDB_TABLE_ADDRESS, 0 };
@@ -143,11 +144,22 @@ cmd_export (Cli *cli, int argc, char **argv)
 	if (!ok)
 		status = cli_fail (cli, cli_db_path (cli), &error);
 	if (output) {
-		gboolean wrote = fflush (out) == 0 && !ferror (out) && fsync (fileno (out)) == 0;
-		wrote = fclose (out) == 0 && wrote;
-		if (!wrote || status != EX_OK) {
-			if (!wrote)
-				cli_warn (cli, "writing '%s' failed: %s", tmp, g_strerror (errno));
+		/* The first failure's errno, before a later call changes it.  A
+		 * write that failed earlier left only the stream's error flag, and
+		 * errno as it set it (ENOSPC) unless something set it since. */
+		int failed = 0;
+		int earlier = errno;
+		if (fflush (out) != 0)
+			failed = errno;
+		else if (ferror (out))
+			failed = earlier ? earlier : EIO;
+		else if (fsync (fileno (out)) != 0)
+			failed = errno;
+		if (fclose (out) != 0 && !failed)
+			failed = errno;
+		if (failed || status != EX_OK) {
+			if (failed)
+				cli_warn (cli, "writing '%s' failed: %s", tmp, g_strerror (failed));
 			g_unlink (tmp);
 			return status != EX_OK ? status : EX_IOERR;
 		}

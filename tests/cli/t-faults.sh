@@ -187,6 +187,12 @@ assert s["messages"] == 1000 and s["stored"] + s["left"] == 1000, s
 assert s["left"] == int(sys.argv[2]) and 0 < s["stored"] < 1000, s
 PY
 	ok
+	# export -o onto the same full file system: the error of the write
+	# that failed, and no file or temporary file left behind.
+	expect_status 74 "export -o onto a full file system" -- $B export --db "$SMALL/db" -o "$SMALL/all.jsonl"
+	expect_grep "writing '.*all\.jsonl\..*' failed: No space left on device" "$TMP/err" "export says the disk is full"
+	[ -z "$(ls "$SMALL" | grep all)" ] || fail "export left $(ls "$SMALL" | grep all) on a full disk"
+	ok
 	umount "$SMALL"
 else
 	echo "t-faults: skipped the real full disk: not root, or no tmpfs mount" >&2
