@@ -235,7 +235,7 @@ transcript_command (const char *text)
 	const char *last = NULL, *failed = NULL;
 	gboolean sent;
 	for (const char *p = next_arrow (text, text, &sent); p;) {
-		gboolean next_sent;
+		gboolean next_sent = FALSE;
 		const char *next = next_arrow (p, text, &next_sent);
 		gsize n = next ? (gsize) (next - 4 - p) : strlen (p);
 		if (sent) {
@@ -259,7 +259,7 @@ bdb_transcript_pipelined (const char *text)
 {
 	gboolean sent, after_data = FALSE;
 	for (const char *p = next_arrow (text, text, &sent); p;) {
-		gboolean next_sent;
+		gboolean next_sent = FALSE;
 		const char *next = next_arrow (p, text, &next_sent);
 		gsize n = next ? (gsize) (next - 4 - p) : strlen (p);
 		if (sent)

@@ -444,8 +444,8 @@ bdb_txn_foreach_tally_span (BdbTxn *txn, const char *prefix, BdbTallySpanFunc fn
 	while (rc == 0) {
 		if (plen && (k.mv_size < plen || memcmp (k.mv_data, prefix, plen) != 0))
 			break;
-		guint64 count;
-		gint64 first, last;
+		guint64 count = 0;
+		gint64 first = 0, last = 0;
 		if (!decode_tally (&v, &count, &first, &last, error)) {
 			ok = FALSE;
 			break;
