@@ -157,19 +157,22 @@ BdbSigner *cli_signer (Cli *cli, const char *path, GError **error);
 const char *const *cli_campaign_headers (Cli *cli);
 /* The policy from [policy], [expiry] and [verify]. */
 gboolean cli_policy (Cli *cli, BdbPolicy *policy, GError **error);
+
+/* ---- when.c: times and durations ---- */
+
 /* "30d", "12h", "never"... into seconds (0 = never). */
 gboolean cli_parse_duration (const char *text, gint64 *seconds);
 /* The current time, or $BOUNCEDB_NOW (seconds) when set. */
 gint64 cli_now (void);
-
-/* ---- query.c: times, addresses and suppressions of the query commands ---- */
-
 /* ISO 8601 UTC ("2026-11-23T10:00:00Z"), or "-" for 0.  g_free(). */
 char *cli_format_time (gint64 t);
 /* A time given by a person: 2026-11-01, an ISO 8601 date and time,
  * @SECONDS, or a duration ("30d") counted from @now in @direction (-1
  * into the past, +1 into the future). */
 gboolean cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out);
+
+/* ---- query.c: addresses and suppressions of the query commands ---- */
+
 /* A reason a suppression may carry: a classification reason (bouncedb(1),
  * REASONS), or "manual" or "unsubscribed", which add and import give. */
 gboolean cli_suppression_reason_known (const char *name);

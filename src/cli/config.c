@@ -158,36 +158,6 @@ cli_config_uint (GKeyFile *kf, const char *group, const char *key, guint fallbac
 	return *end == '\0' && n <= G_MAXUINT ? (guint) n : fallback;
 }
 
-/* "30d", "12h", "90m", "3600" (seconds), "0" or "never". */
-gboolean
-cli_parse_duration (const char *text, gint64 *seconds)
-{
-	if (!text || !*text)
-		return FALSE;
-	if (g_ascii_strcasecmp (text, "never") == 0) {
-		*seconds = 0;
-		return TRUE;
-	}
-	char *end;
-	guint64 n = g_ascii_strtoull (text, &end, 10);
-	if (end == text)
-		return FALSE;
-	gint64 unit = 1;
-	switch (g_ascii_tolower (*end)) {
-	case '\0': case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	case 'w': unit = 7 * 86400; break;
-	case 'y': unit = 365 * 86400; break;
-	default: return FALSE;
-	}
-	if (*end && end[1])
-		return FALSE;
-	*seconds = (gint64) n * unit;
-	return TRUE;
-}
-
 BdbSigner *
 cli_signer (Cli *cli, const char *path, GError **error)
 {
@@ -253,14 +223,4 @@ cli_open_store (Cli *cli, const char *dir, gboolean read_only, GError **error)
 		opts.file_mode = 0640;
 	}
 	return bdb_store_open (dir, &opts, error);
-}
-
-gint64
-cli_now (void)
-{
-	/* BOUNCEDB_NOW pins the clock, for tests of expiry and windows. */
-	const char *pinned = g_getenv ("BOUNCEDB_NOW");
-	if (pinned && *pinned)
-		return g_ascii_strtoll (pinned, NULL, 10);
-	return g_get_real_time () / G_USEC_PER_SEC;
 }

@@ -1,48 +1,7 @@
-/* Pieces shared by the query commands: times in and out, addresses typed
- * by people, suppressions as JSON. */
+/* Pieces shared by the query commands: addresses typed by people,
+ * suppressions as JSON. */
 #include <string.h>
 #include "cli.h"
-
-char *
-cli_format_time (gint64 t)
-{
-	if (t <= 0)
-		return g_strdup ("-");
-	g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (t);
-	return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("-");
-}
-
-gboolean
-cli_parse_time (const char *text, gint64 now, gint64 direction, gint64 *out)
-{
-	if (!text || !*text)
-		return FALSE;
-	if (text[0] == '@') {
-		char *end;
-		gint64 v = g_ascii_strtoll (text + 1, &end, 10);
-		if (*end || end == text + 1)
-			return FALSE;
-		*out = v;
-		return TRUE;
-	}
-	gint64 secs;
-	if (g_ascii_isdigit (text[0]) && cli_parse_duration (text, &secs) && !strchr (text, '-')) {
-		*out = now + direction * secs;
-		return TRUE;
-	}
-	/* 2026-11-01, 2026-11-01T10:00:00Z, 2026-11-01 10:00:00+01:00 */
-	g_autofree char *iso = NULL;
-	if (strlen (text) == 10)
-		iso = g_strconcat (text, "T00:00:00Z", NULL);
-	else
-		iso = g_strdelimit (g_strdup (text), " ", 'T');
-	g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
-	g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (iso, utc);
-	if (!dt)
-		return FALSE;
-	*out = g_date_time_to_unix (dt);
-	return TRUE;
-}
 
 gboolean
 cli_suppression_reason_known (const char *name)

@@ -1,5 +1,5 @@
 /* What an address's own line and its neighbours say about it, and the
- * helpers the general reader's parts share; see general.h.
+ * helpers the general reader's parts share; see general-parts.h.
  *
  * An address is tied to a failure by an error phrase, an enhanced status
  * code or a 4xx/5xx reply on its line (within a window of it), on the
@@ -9,7 +9,7 @@
  * contact ties nothing.
  */
 #include <string.h>
-#include "general.h"
+#include "general-parts.h"
 #include "../diag.h"
 
 void

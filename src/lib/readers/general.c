@@ -38,7 +38,7 @@
  */
 #include <string.h>
 #include <bouncedb/address.h>
-#include "general.h"
+#include "general-parts.h"
 
 static void
 add_ours (BdbGeneral *g, const char *addr)

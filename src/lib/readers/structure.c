@@ -1,8 +1,8 @@
 /* Evidence that spans lines: a list of addresses under a heading, an
- * SMTP transcript, the X.400 forms of a recipient; see general.h.
+ * SMTP transcript, the X.400 forms of a recipient; see general-parts.h.
  */
 #include <string.h>
-#include "general.h"
+#include "general-parts.h"
 
 /* RFC 2156 writes characters X.400 cannot carry as "(a)" for '@', "(p)"
  * for '%', "(b)" for '!', "(q)" for '"', "(u)" for '_', "(l)" and "(r)"

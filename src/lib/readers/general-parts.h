@@ -6,8 +6,8 @@
  * transcripts, X.400 forms: evidence that spans lines) and evidence.c
  * (what an address's own line and its neighbours say, and the helpers
  * both use); structure.c calls evidence.c; nothing calls up. */
-#ifndef BOUNCEDB_GENERAL_H
-#define BOUNCEDB_GENERAL_H
+#ifndef BOUNCEDB_GENERAL_PARTS_H
+#define BOUNCEDB_GENERAL_PARTS_H
 
 #include "notice.h"
 #include "region.h"
