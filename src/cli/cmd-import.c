@@ -29,7 +29,6 @@
  * same file twice changes nothing.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>

@@ -3,7 +3,6 @@
  * decide what is done with it.  An ESP's entry is a suppression when the
  * ESP says it is permanent (a hard bounce, a complaint, an opt-out, a
  * manual suppression); a soft one is skipped and counted. */
-#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 #include "import.h"
