@@ -92,9 +92,10 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 }
 
-# dsn_message RECIPIENT ID [STATUS [DIAGNOSTIC [TO]]]: a DSN for RECIPIENT
-# with Message-ID <ID@mx.example.net>, returned to TO (news@example.org),
-# on stdout.
+# dsn_message RECIPIENT ID [STATUS [DIAGNOSTIC [TO [HEADERS]]]]: a DSN for
+# RECIPIENT with Message-ID <ID@mx.example.net>, returned to TO
+# (news@example.org), with the returned message's HEADERS (lines) as a
+# text/rfc822-headers part when given, on stdout.
 dsn_message() {
 	cat <<MSG
 Return-Path: <>
@@ -116,8 +117,9 @@ Action: failed
 Status: ${3:-5.1.1}
 Diagnostic-Code: smtp; ${4:-550 5.1.1 <$1>: Recipient address rejected: User unknown}
 
---XX--
 MSG
+	[ -z "${6:-}" ] || printf -- '--XX\nContent-Type: text/rfc822-headers\n\n%s\n\n' "$6"
+	echo "--XX--"
 }
 
 done_testing() {

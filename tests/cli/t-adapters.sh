@@ -26,39 +26,15 @@ B() {
 freeport() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# dsn RECIPIENT MESSAGE-ID [CAMPAIGN]: a bounce for RECIPIENT
+# dsn RECIPIENT MESSAGE-ID [CAMPAIGN]: a bounce for RECIPIENT, returning
+# the newsletter's headers (the campaign's among them)
 dsn() {
-	cat <<MSG
-From: MAILER-DAEMON@mx.example.net
-To: bounces@lists.example.org
-Subject: Undelivered Mail Returned to Sender
-Date: Mon, 16 Nov 2026 10:00:00 +0000
-Message-ID: <$2@mx.example.net>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="XX"
-
---XX
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.net
-
-Final-Recipient: rfc822; $1
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 <$1>: Recipient address rejected: User unknown
-
---XX
-Content-Type: text/rfc822-headers
-
-From: news@lists.example.org
+	dsn_message "$1" "$2" "" "" bounces@lists.example.org "From: news@lists.example.org
 To: $1
 Subject: News
 Message-ID: <news-$2@lists.example.org>
-List-Id: <news.lists.example.org>
-${3:+X-Listmonk-Campaign: $3}
-
---XX--
-MSG
+List-Id: <news.lists.example.org>${3:+
+X-Listmonk-Campaign: $3}"
 }
 ingest() { # RECIPIENT MESSAGE-ID [CAMPAIGN]
 	dsn "$@" >"$TMP/bounce.eml"
