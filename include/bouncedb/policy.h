@@ -100,7 +100,8 @@ typedef enum {
 BDB_API BdbOutcome bdb_policy_outcome (const BdbReport *report, const GError *read_error,
                                        const BdbApplyStats *applied, const GError *apply_error,
                                        char **why);
-/* A short English name for @outcome ("stored", "quarantine", ...). */
+/* A short English name for @outcome ("stored", "quarantine", ...).  Static:
+ * not to be freed. */
 BDB_API const char *bdb_outcome_name (BdbOutcome outcome);
 
 /* A run's summary: messages by outcome, and what the stored ones did. */

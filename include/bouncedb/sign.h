@@ -44,7 +44,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BdbSigner, bdb_signer_free)
 BDB_API char *bdb_sign_envelope (const BdbSigner *signer, const char *base, const char *recipient,
                                  gint64 day, GError **error);
 
-/* The same in the VERP form: the recipient and the token together. */
+/* The same in the VERP form: the recipient and the token together.  A new
+ * string (g_free()), or NULL with @error set. */
 BDB_API char *bdb_sign_envelope_verp (const BdbSigner *signer, const char *base, const char *recipient,
                                       gint64 day, GError **error);
 
