@@ -94,17 +94,10 @@ static int
 find_column (GPtrArray *header, const char *const *names)
 {
 	for (guint i = 0; i < header->len; i++) {
-		GString *k = g_string_new (NULL);
-		for (const char *p = header->pdata[i]; *p; p++)
-			if (g_ascii_isalnum (*p))
-				g_string_append_c (k, g_ascii_tolower (*p));
-		for (const char *const *n = names; *n; n++) {
-			if (strcmp (k->str, *n) == 0) {
-				g_string_free (k, TRUE);
+		g_autofree char *k = import_fold (header->pdata[i]);
+		for (const char *const *n = names; *n; n++)
+			if (strcmp (k, *n) == 0)
 				return (int) i;
-			}
-		}
-		g_string_free (k, TRUE);
 	}
 	return -1;
 }

@@ -38,9 +38,8 @@ import_parse_when (const char *text, gint64 *out)
 
 /* ---- what an ESP's words mean ---- */
 
-/* "HardBounce", "hard_bounce", "Hard bounce": one word. */
-static char *
-fold (const char *word)
+char *
+import_fold (const char *word)
 {
 	GString *k = g_string_new (NULL);
 	for (const char *p = word; *p; p++)
@@ -94,7 +93,7 @@ understand (Import *im, const EspEntry *e, const char **reason)
 	*reason = NULL;
 	if (e->reason && *e->reason) {
 		g_autofree char *low = g_ascii_strdown (e->reason, -1);
-		g_autofree char *w = fold (e->reason);
+		g_autofree char *w = import_fold (e->reason);
 		BdbReason r;
 		if (bdb_reason_from_name (low, &r)) {
 			/* bouncedb's own vocabulary (a list written for it). */

@@ -70,6 +70,9 @@ gboolean import_own_entry (Import *im, BdbTable table, BdbSuppression *s, const 
  * ISO 8601, RFC 2822.  Empty is 0. */
 gboolean import_parse_when (const char *text, gint64 *out);
 void import_error (GError **error, const char *where, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+/* "HardBounce", "hard_bounce", "Hard bounce", "Email Address": one word,
+ * its letters and digits in lower case.  g_free(). */
+char *import_fold (const char *word);
 
 /* import-csv.c: a CSV (or headerless address list) whose first line is
  * @first (BOM removed): sets the delimiter, the columns and im->read. */
