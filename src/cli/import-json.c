@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include "import.h"
+#include "state-json.h"
 
 enum {
 	SHAPE_OWN = 1, SHAPE_SES_EVENTS, SHAPE_SES_BULK,              /* JSON Lines */
@@ -219,71 +220,29 @@ esp_item (Import *im, int shape, JsonObject *o, const char *where, GError **erro
 	return import_esp_entry (im, where, &e, error);
 }
 
-/* A line of bouncedb's own export. */
+/* A line of bouncedb's own export, read as apply reads a change's state
+ * (state-json.c), so that what export writes comes back whole. */
 static gboolean
 own_line (Import *im, JsonObject *o, const char *where, GError **error)
 {
+	g_autofree char *why = NULL;
 	g_autofree char *type = text (o, "type");
 	if (g_strcmp0 (type, "soft") == 0) {
-		BdbSoftCounter soft = { 0 };
-		JsonArray *days = array (o, "days");
-		for (guint i = 0; days && i < json_array_get_length (days) && soft.n_days < BDB_SOFT_MAX_DAYS; i++) {
-			JsonNode *n = json_array_get_element (days, i);
-			if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64)
-				soft.days[soft.n_days++] = (guint32) json_node_get_int (n);
-		}
-		g_autofree char *last = text (o, "last_seen");
-		g_autofree char *reason = text (o, "last_reason");
-		g_autofree char *addr = text (o, "address");
-		soft.last_seen = last ? g_ascii_strtoll (last, NULL, 10) : 0;
-		g_strlcpy (soft.last_reason, reason ? reason : "", sizeof soft.last_reason);
-		if (!addr) {
-			import_error (error, where, "soft counter without an address");
+		BdbSoftCounter soft;
+		g_autofree char *addr = NULL;
+		if (!cli_soft_from_json (o, &soft, &addr, &why)) {
+			import_error (error, where, "%s", why);
 			return FALSE;
 		}
 		return import_own_entry (im, BDB_TABLE_ADDRESS, NULL, addr, &soft, error);
 	}
-	BdbTable table = BDB_TABLE_ADDRESS;
-	g_autofree char *key = text (o, "address");
-	if (!key) {
-		key = text (o, "domain");
-		table = BDB_TABLE_DOMAIN;
-	}
-	if (!key) {
-		import_error (error, where, "no address or domain");
+	BdbTable table;
+	BdbSuppression *s = cli_suppression_from_json (o, &table, &why);
+	if (!s) {
+		import_error (error, where, "%s", why);
 		return FALSE;
 	}
-	g_autoptr (BdbSuppression) s = bdb_suppression_new (key);
-	g_autofree char *state = text (o, "state");
-	s->state = g_strcmp0 (state, "removed") == 0 ? BDB_STATE_REMOVED : BDB_STATE_SUPPRESSED;
-	g_autofree char *kind = text (o, "kind");
-	if (!bdb_suppression_kind_from_name (kind ? kind : "imported", &s->kind)) {
-		import_error (error, where, "unknown kind '%s'", kind);
-		return FALSE;
-	}
-	s->reason = text (o, "reason");
-	s->source = text (o, "source");
-	s->status = text (o, "status");
-	s->reply_code = text (o, "reply_code");
-	s->diagnostic = text (o, "diagnostic");
-	s->rule = text (o, "rule");
-	s->reporting_mta = text (o, "reporting_mta");
-	s->remote_mta = text (o, "remote_mta");
-	s->report_message_id = text (o, "report_message_id");
-	s->original_message_id = text (o, "original_message_id");
-	s->note = text (o, "note");
-	static const char *const times[] = { "first_seen", "last_seen", "expires", "removed_at" };
-	gint64 *slots[] = { &s->first_seen, &s->last_seen, &s->expires, &s->removed_at };
-	for (gsize i = 0; i < G_N_ELEMENTS (times); i++) {
-		g_autofree char *t = text (o, times[i]);
-		if (!import_parse_when (t, slots[i])) {
-			import_error (error, where, "%s cannot be read", times[i]);
-			return FALSE;
-		}
-	}
-	g_autofree char *count = text (o, "count");
-	s->count = count ? (guint32) g_ascii_strtoull (count, NULL, 10) : 1;
-	return import_own_entry (im, table, g_steal_pointer (&s), NULL, NULL, error);
+	return import_own_entry (im, table, s, NULL, NULL, error);
 }
 
 /* ---- reading ---- */

@@ -237,4 +237,14 @@ expect_status 74 "import - without a temporary directory" -- \
 [ ! -e "$TMP/db5" ] || fail "import -: a database was created although nothing could be read"
 ok
 
+# export | import is whole: a soft counter keeps its cleared day (the day a
+# success emptied it) as apply keeps it.
+printf '%s\n' '{"bouncedb_export":1,"created":"2026-11-20T00:00:00Z"}' \
+	'{"type":"soft","address":"soft@example.net","days":[20400,20401],"last_seen":1762600000,"last_reason":"mailboxfull","cleared_day":20399}' \
+	>"$S/soft.jsonl"
+expect_status 0 "import a soft counter" -- $B import --db "$TMP/db6" "$S/soft.jsonl"
+expect_status 0 "export it again" -- $B export --db "$TMP/db6"
+expect_grep '"cleared_day":20399' "$TMP/out" "the soft counter's cleared day comes back"
+expect_grep '"days":\[20400,20401\]' "$TMP/out" "and its days"
+
 done_testing
